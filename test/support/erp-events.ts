@@ -1,0 +1,29 @@
+import { readFileSync } from 'node:fs';
+import type { DelayedData, ErpEvent } from '#domain/events.ts';
+
+type Fixture = 'backorder.delayed' | 'backorder.shipped' | 'backorder.cancelled';
+
+/** A versioned ERP payload from test/fixtures/erp, as the ERP would post it. */
+export function erpFixture(name: Fixture, version = 'v1'): ErpEvent {
+  const url = new URL(`../fixtures/erp/${version}/${name}.json`, import.meta.url);
+  return JSON.parse(readFileSync(url, 'utf8')) as ErpEvent;
+}
+
+/** A `backorder.delayed` event built on the fixture, with the fields a test cares about. */
+export function delayed(
+  occurredAt: string,
+  expectedShipDate: string,
+  data: Partial<DelayedData> = {},
+): Extract<ErpEvent, { type: 'backorder.delayed' }> {
+  const base = erpFixture('backorder.delayed');
+  if (base.type !== 'backorder.delayed') throw new Error('fixture is not a delay');
+  return { ...base, occurredAt, data: { ...base.data, expectedShipDate, ...data } };
+}
+
+export function closing(
+  type: 'backorder.shipped' | 'backorder.cancelled',
+  occurredAt: string,
+  key: { orderId: string; lineId: string } = { orderId: 'SO-10042', lineId: '3' },
+): ErpEvent {
+  return { type, occurredAt, data: { ...key } };
+}
