@@ -88,6 +88,8 @@ export const Backorder = z
     escalationLevel: z.enum(['none', 'manager', 'vp']),
     nextActionAt: instant.optional(),
     customerDecision: CustomerDecision.optional(),
+    /** An action being sent right now; found on a retry, it means the send may have happened. */
+    inFlight: z.object({ action: z.string(), claimedAt: instant }).optional(),
     /** Bumped whenever what is due may have changed: the workflow execution for it is the live one. */
     generation: z.number().int().positive(),
     /** Optimistic concurrency: bumped on every write. */
@@ -199,11 +201,13 @@ function update(current: Backorder, data: DelayedData, occurredAt: Date, rules: 
   const slipped = next > previous;
   const revision = current.noticeRevision + 1;
   // Unsent news is folded into this notice, and the customer is still owed it by the earliest deadline.
-  const unsent = current.notices.filter((notice) => notice.status === 'pending');
-  const deadline = unsent.reduce(
-    (earliest, notice) => (notice.deadline < earliest ? notice.deadline : earliest),
+  const deadlines = current.notices
+    .filter((notice) => notice.status === 'pending')
+    .map((notice) => notice.deadline);
+  const [deadline = iso(rules.noticeDeadline(occurredAt))] = [
+    ...deadlines,
     iso(rules.noticeDeadline(occurredAt)),
-  );
+  ].sort();
   const notices: Notice[] = [
     ...current.notices.map((notice) =>
       notice.status === 'pending' ? { ...notice, status: 'superseded' as const } : notice,
@@ -263,4 +267,9 @@ function close(current: Backorder, closedAs: 'shipped' | 'cancelled', occurredAt
 /** A short human label for logs, texts and subjects: `SO-10042 line 3`. */
 export function lineLabel(key: { orderId: string; lineId: string }): string {
   return `${key.orderId} line ${key.lineId}`;
+}
+
+/** The id the read API knows a backorder by: `/v1/backorders/{backorderId}`. */
+export function backorderId(key: { orderId: string; lineId: string }): string {
+  return `${encodeURIComponent(key.orderId)}/${encodeURIComponent(key.lineId)}`;
 }

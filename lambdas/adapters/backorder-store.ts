@@ -1,0 +1,257 @@
+import {
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { Backorder } from '#domain/backorder.ts';
+
+/**
+ * The backorder table (docs/data-model.md). One item per backorder, one per timeline entry and
+ * one per webhook message id; a change to a backorder, its timeline entry and the message id
+ * are written in one transaction, so a duplicate delivery can never apply twice.
+ */
+
+export interface BackorderKey {
+  orderId: string;
+  lineId: string;
+}
+
+export interface TimelineEntry {
+  /** When the business says it happened (the event's `occurredAt`, or the decision time). */
+  occurredAt: string;
+  receivedAt: string;
+  type: string;
+  result: string;
+  /** The webhook message id, or another id unique to the entry. */
+  id: string;
+  summary: string;
+}
+
+export interface StoredResponse {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+/** Seen webhook ids are kept a week: ERP retry schedules run up to three days. */
+const IDEMPOTENCY_DAYS = 7;
+
+const recordKey = (key: BackorderKey) => ({
+  pk: `BACKORDER#${encodeURIComponent(key.orderId)}#${encodeURIComponent(key.lineId)}`,
+  sk: 'RECORD',
+});
+const messageKey = (id: string) => ({ pk: `MESSAGE#${id}`, sk: 'MESSAGE' });
+
+export class VersionConflictError extends Error {
+  override readonly name = 'VersionConflictError';
+}
+
+export type SaveOutcome = { saved: true } | { saved: false; duplicateOf: StoredResponse };
+
+export interface ChangeSet {
+  /** The new record, written only when `changed`; else its version is checked, not written. */
+  record: Backorder;
+  changed: boolean;
+  /** The version the change was computed from; none for a new backorder. */
+  expectedVersion?: number;
+  timeline: TimelineEntry;
+  /** The webhook message this change answers, with the response to replay to a duplicate. */
+  message?: { id: string; response: StoredResponse; now: Date };
+}
+
+export class BackorderStore {
+  private readonly documents: DynamoDBDocumentClient;
+  private readonly tableName: string;
+
+  constructor(client: DynamoDBClient, tableName: string) {
+    this.documents = DynamoDBDocumentClient.from(client, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    this.tableName = tableName;
+  }
+
+  async get(key: BackorderKey): Promise<Backorder | undefined> {
+    const { Item } = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: recordKey(key), ConsistentRead: true }),
+    );
+    return Item ? Backorder.parse(Item.record) : undefined;
+  }
+
+  /** The first response given to a webhook message id, if that id was seen. */
+  async response(messageId: string): Promise<StoredResponse | undefined> {
+    const { Item } = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: messageKey(messageId), ConsistentRead: true }),
+    );
+    return Item ? (Item.response as StoredResponse) : undefined;
+  }
+
+  /**
+   * Writes a change atomically. Throws VersionConflictError when the record moved on since it was
+   * read (the caller re-reads and re-applies); answers the stored response when the message id
+   * was already processed, even by a concurrent delivery.
+   */
+  async save(change: ChangeSet): Promise<SaveOutcome> {
+    const { record, expectedVersion } = change;
+    const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [];
+    const versionCondition =
+      expectedVersion === undefined
+        ? { ConditionExpression: 'attribute_not_exists(pk)' }
+        : {
+            ConditionExpression: 'version = :expected',
+            ExpressionAttributeValues: { ':expected': expectedVersion },
+          };
+    if (change.changed) {
+      items.push({ Put: { TableName: this.tableName, Item: recordItem(record), ...versionCondition } });
+    } else {
+      items.push({
+        ConditionCheck: { TableName: this.tableName, Key: recordKey(record), ...versionCondition },
+      });
+    }
+    items.push({ Put: { TableName: this.tableName, Item: timelineItem(record, change.timeline) } });
+    if (change.message) {
+      items.push({
+        Put: {
+          TableName: this.tableName,
+          Item: {
+            ...messageKey(change.message.id),
+            response: change.message.response,
+            backorder: { orderId: record.orderId, lineId: record.lineId },
+            expiresAt: Math.floor(change.message.now.getTime() / 1000) + IDEMPOTENCY_DAYS * 86_400,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      });
+    }
+    try {
+      await this.documents.send(new TransactWriteCommand({ TransactItems: items }));
+      return { saved: true };
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const reasons = error.CancellationReasons ?? [];
+      const messageReason = change.message ? reasons[items.length - 1] : undefined;
+      if (messageReason?.Code === 'ConditionalCheckFailed' && messageReason.Item) {
+        return { saved: false, duplicateOf: unmarshall(messageReason.Item).response as StoredResponse };
+      }
+      if (reasons[0]?.Code === 'ConditionalCheckFailed') throw new VersionConflictError(lineKeyText(record));
+      // TransactionConflict: another transaction touched these items at the same moment.
+      if (reasons.some((reason) => reason.Code === 'TransactionConflict')) {
+        throw new VersionConflictError(lineKeyText(record));
+      }
+      throw error;
+    }
+  }
+
+  /** Writes the record if nobody else changed it since `expectedVersion` (workflow bookkeeping). */
+  async update(record: Backorder, expectedVersion: number): Promise<void> {
+    try {
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: recordItem(record),
+          ConditionExpression: 'version = :expected',
+          ExpressionAttributeValues: { ':expected': expectedVersion },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException)
+        throw new VersionConflictError(lineKeyText(record));
+      throw error;
+    }
+  }
+
+  /** The timeline of one backorder, oldest first. */
+  async timeline(key: BackorderKey): Promise<TimelineEntry[]> {
+    const entries: TimelineEntry[] = [];
+    let cursor: Record<string, unknown> | undefined;
+    do {
+      const page = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': recordKey(key).pk, ':prefix': 'EVENT#' },
+          ExclusiveStartKey: cursor,
+        }),
+      );
+      for (const item of page.Items ?? []) entries.push(item.entry as TimelineEntry);
+      cursor = page.LastEvaluatedKey;
+    } while (cursor);
+    return entries;
+  }
+
+  /** One page of backorders with a status, newest first. */
+  async list(
+    status: 'open' | 'closed',
+    options: { limit: number; cursor?: string },
+  ): Promise<{ items: Backorder[]; cursor?: string }> {
+    const page = await this.documents.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: 'byStatus',
+        KeyConditionExpression: 'statusKey = :status',
+        ExpressionAttributeValues: { ':status': `STATUS#${status}` },
+        ScanIndexForward: false,
+        Limit: options.limit,
+        ExclusiveStartKey: options.cursor ? decodeCursor(options.cursor) : undefined,
+      }),
+    );
+    return {
+      items: (page.Items ?? []).map((item) => Backorder.parse(item.record)),
+      cursor: page.LastEvaluatedKey ? encodeCursor(page.LastEvaluatedKey) : undefined,
+    };
+  }
+}
+
+function recordItem(record: Backorder): Record<string, unknown> {
+  const key = recordKey(record);
+  return {
+    ...key,
+    version: record.version,
+    statusKey: `STATUS#${record.status}`,
+    statusSort: `${record.openedAt}#${key.pk}`,
+    // Sparse index: only open backorders sit in their owner's queue.
+    ownerKey: record.status === 'open' ? `OWNER#${record.details.owner.id}` : undefined,
+    nextActionAt: record.status === 'open' ? record.nextActionAt : undefined,
+    record,
+  };
+}
+
+function timelineItem(record: Backorder, entry: TimelineEntry): Record<string, unknown> {
+  return { pk: recordKey(record).pk, sk: `EVENT#${entry.receivedAt}#${entry.id}`, entry };
+}
+
+function lineKeyText(key: BackorderKey): string {
+  return `${key.orderId} line ${key.lineId}`;
+}
+
+function encodeCursor(key: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+export class InvalidCursorError extends Error {
+  override readonly name = 'InvalidCursorError';
+}
+
+function decodeCursor(cursor: string): Record<string, unknown> {
+  try {
+    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    const valid =
+      typeof key === 'object' &&
+      key !== null &&
+      ['pk', 'sk', 'statusKey', 'statusSort'].every((name) => typeof key[name] === 'string') &&
+      Object.keys(key).length === 4;
+    if (!valid) throw new InvalidCursorError('cursor is not one this API gave out');
+    return key;
+  } catch (error) {
+    if (error instanceof InvalidCursorError) throw error;
+    throw new InvalidCursorError('cursor is not one this API gave out');
+  }
+}

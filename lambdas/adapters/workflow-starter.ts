@@ -1,0 +1,90 @@
+import { createHash } from 'node:crypto';
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
+  type SFNClient,
+  StartExecutionCommand,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import type { Backorder } from '#domain/backorder.ts';
+
+/** What a backorder timer execution is started with; deterministic, so a retried start is a no-op. */
+export interface TimerInput {
+  orderId: string;
+  lineId: string;
+  generation: number;
+}
+
+/**
+ * Hands a backorder to its timer: one execution per record generation, named after it, so a
+ * retried start is recognised as the same one; the superseded generation's execution is stopped.
+ */
+export class WorkflowStarter {
+  private readonly client: SFNClient;
+  private readonly stateMachineArn: string;
+
+  constructor(client: SFNClient, stateMachineArn: string) {
+    this.client = client;
+    this.stateMachineArn = stateMachineArn;
+  }
+
+  /** Makes sure the record's current generation has its execution; stops the one it superseded. */
+  async handOver(record: Backorder): Promise<void> {
+    if (record.status === 'open') await this.start(record);
+    if (record.generation > 1) await this.stop(record, record.generation - 1);
+  }
+
+  private async start(record: Backorder): Promise<void> {
+    const input: TimerInput = {
+      orderId: record.orderId,
+      lineId: record.lineId,
+      generation: record.generation,
+    };
+    const name = executionName(record, record.generation);
+    try {
+      await this.client.send(
+        new StartExecutionCommand({
+          stateMachineArn: this.stateMachineArn,
+          name,
+          input: JSON.stringify(input),
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ExecutionAlreadyExists)) throw error;
+      // A closed execution keeps its name for 90 days: it is ours if it was started with our input.
+      const existing = await this.client.send(
+        new DescribeExecutionCommand({ executionArn: this.executionArn(name) }),
+      );
+      if (existing.input !== JSON.stringify(input)) throw error;
+    }
+  }
+
+  private async stop(record: Backorder, generation: number): Promise<void> {
+    try {
+      await this.client.send(
+        new StopExecutionCommand({
+          executionArn: this.executionArn(executionName(record, generation)),
+          cause: `superseded by generation ${record.generation}`,
+        }),
+      );
+    } catch (error) {
+      // Never started (concurrent updates skip generations) or already over: nothing to stop.
+      if (!(error instanceof ExecutionDoesNotExist)) throw error;
+    }
+  }
+
+  private executionArn(name: string): string {
+    return `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+  }
+}
+
+/**
+ * Execution names allow 80 characters of [A-Za-z0-9-_]: a readable prefix of the order and
+ * line, and a hash of the exact key so that different keys never share a name.
+ */
+export function executionName(key: { orderId: string; lineId: string }, generation: number): string {
+  const readable = `${key.orderId}-${key.lineId}`.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40);
+  const digest = createHash('sha256').update(`${key.orderId}\u0000${key.lineId}`).digest('hex').slice(0, 16);
+  return `${readable}-${digest}-g${generation}`;
+}

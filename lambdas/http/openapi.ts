@@ -1,0 +1,126 @@
+import { OpenApiGeneratorV31, OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import { Backorder } from '#domain/backorder.ts';
+import { ErpEvent, IngestResult } from '#domain/events.ts';
+
+/** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */
+export function openApiDocument(serverUrl?: string) {
+  const registry = new OpenAPIRegistry();
+  const error = z.object({ error: z.string(), message: z.string().optional() });
+  const invalidEvent = error.extend({
+    issues: z.array(z.object({ path: z.string().meta({ example: 'data.expectedShipDate' }), message: z.string() })),
+  });
+  const webhookHeaders = z.object({
+    'webhook-id': z.string().meta({ description: 'Unique id of this message; identical on every retry of it.' }),
+    'webhook-timestamp': z.string().meta({ description: 'Unix seconds when it was sent; ±5 minutes accepted.' }),
+    'webhook-signature': z.string().meta({
+      description: 'Space-separated `v1,<base64 HMAC-SHA256>` over `${id}.${timestamp}.${body}` (Standard Webhooks).',
+    }),
+  });
+  const bearer = registry.registerComponent('securitySchemes', 'operatorToken', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+  });
+
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/erp/events',
+    summary: 'Report a backorder event (delayed, shipped, cancelled)',
+    description:
+      'One event per request, at most 256 KiB, signed per Standard Webhooks. A message id seen before gets the first answer again and nothing happens twice.',
+    request: {
+      headers: webhookHeaders,
+      body: { content: { 'application/json': { schema: ErpEvent } }, required: true },
+    },
+    responses: {
+      202: {
+        description: 'Accepted',
+        content: {
+          'application/json': { schema: z.object({ backorderId: z.string(), result: IngestResult }) },
+        },
+      },
+      400: { description: 'Not JSON, or not the schema', content: { 'application/json': { schema: invalidEvent } } },
+      401: { description: 'Bad signature or timestamp', content: { 'application/json': { schema: error } } },
+      404: { description: 'Shipped or cancelled for an unknown line', content: { 'application/json': { schema: error } } },
+      413: { description: 'Over 256 KiB', content: { 'application/json': { schema: error } } },
+      415: { description: 'Not application/json', content: { 'application/json': { schema: error } } },
+      422: { description: 'A new backorder whose expected date is not after its original date', content: { 'application/json': { schema: error } } },
+      503: { description: 'Recorded but not yet scheduled: retry the same delivery', content: { 'application/json': { schema: error } } },
+    },
+  });
+
+  const view = Backorder.pick({
+    orderId: true,
+    lineId: true,
+    status: true,
+    originalShipDate: true,
+    expectedShipDate: true,
+    slipCount: true,
+    escalationLevel: true,
+    notices: true,
+  }).extend({ backorderId: z.string(), nextActionAt: z.string().nullable() });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/backorders',
+    summary: 'List backorders by status, newest first',
+    security: [{ [bearer.name]: [] }],
+    request: {
+      query: z.object({
+        status: z.enum(['open', 'closed', 'all']).optional(),
+        limit: z.number().int().min(1).max(100).optional(),
+        cursor: z.string().optional(),
+      }),
+    },
+    responses: {
+      200: {
+        description: 'One page',
+        content: { 'application/json': { schema: z.object({ items: z.array(view), cursor: z.string().nullable() }) } },
+      },
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/backorders/{orderId}/{lineId}',
+    summary: 'One backorder with its notices and timeline',
+    security: [{ [bearer.name]: [] }],
+    request: { params: z.object({ orderId: z.string(), lineId: z.string() }) },
+    responses: {
+      200: { description: 'The backorder', content: { 'application/json': { schema: view } } },
+      404: { description: 'No such backorder', content: { 'application/json': { schema: error } } },
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/decisions/{token}',
+    summary: "The customer's choice page (changes nothing)",
+    request: { params: z.object({ token: z.string() }) },
+    responses: {
+      200: { description: 'HTML page with a confirm button' },
+      400: { description: 'Forged token' },
+      410: { description: 'Expired, or superseded by a newer notice' },
+    },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/decisions/{token}',
+    summary: "Confirm the customer's choice",
+    request: { params: z.object({ token: z.string() }) },
+    responses: {
+      200: { description: 'Recorded; the owner is told' },
+      409: { description: 'A choice was already recorded for this notice' },
+      400: { description: 'Forged token' },
+      410: { description: 'Expired, or superseded by a newer notice' },
+    },
+  });
+
+  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'Backorder Watch',
+      version: '1.0.0',
+      description: 'ERP webhooks in, operators read out. See README.md for signing a request.',
+    },
+    servers: serverUrl ? [{ url: serverUrl }] : [],
+  });
+}
