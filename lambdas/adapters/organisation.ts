@@ -1,0 +1,23 @@
+import { readFileSync } from 'node:fs';
+import type { BusinessCalendar } from '#domain/calendar.ts';
+import { type OrganisationConfig, parseOrganisationConfig } from '#domain/organisation.ts';
+import { calendarFor, type Policy, policyFor } from '#domain/policy.ts';
+
+export interface Organisation {
+  config: OrganisationConfig;
+  calendar: BusinessCalendar;
+  policy: Policy;
+}
+
+/** Loads and validates the organisation configuration file (bundled with each Lambda). */
+export function loadOrganisation(path: string): Organisation {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new Error(`cannot read the organisation configuration ${path}: ${(error as Error).message}`);
+  }
+  const config = parseOrganisationConfig(raw, path);
+  const calendar = calendarFor(config);
+  return { config, calendar, policy: policyFor(config, calendar) };
+}
