@@ -1,0 +1,342 @@
+import { type Backorder, type CustomerChoice, type CustomerDecision, lineLabel } from '#domain/backorder.ts';
+import { alternativeOf } from '#domain/decision.ts';
+import {
+  formatInstant,
+  formatPhone,
+  formatPriceDelta,
+  formatQuantity,
+  formatShipDate,
+} from '#domain/messages/format.ts';
+
+/**
+ * The pages a customer sees after following a choice link (CONTRACT §3): small, server-rendered,
+ * readable on a phone, with inline CSS and no JavaScript. Every value is escaped by the `h`
+ * template tag below, and only there, so page code never concatenates HTML by hand.
+ */
+
+/** Who the pages speak for and how they write dates and money. */
+export interface PageContext {
+  /** Shown above the title; omitted when unknown. */
+  companyName?: string;
+  /** BCP 47 locale for `<html lang>`, dates and money. */
+  locale: string;
+  /** For instants (when a choice was recorded) when the customer's own zone is unknown. */
+  timeZone: string;
+}
+
+export const DEFAULT_PAGE_CONTEXT: PageContext = { locale: 'en-US', timeZone: 'UTC' };
+
+/** Every page the decision links can lead to; the handler picks the HTTP status for each. */
+export type DecisionPage =
+  /** GET of a valid link: what will be recorded, and the button that records it. */
+  | { kind: 'confirm'; record: Backorder; choice: CustomerChoice }
+  /** POST recorded the choice. */
+  | { kind: 'recorded'; record: Backorder; decision: CustomerDecision }
+  /** POST recorded the choice, but the owner could not be told yet: the button finishes it. */
+  | { kind: 'recordedPending'; record: Backorder; decision: CustomerDecision }
+  /** A choice for this notice is on record already. */
+  | { kind: 'alreadyDecided'; record: Backorder; decision: CustomerDecision }
+  | { kind: 'superseded'; record: Backorder }
+  | { kind: 'expired'; record?: Backorder | undefined }
+  /** Forged, truncated or otherwise unreadable link. */
+  | { kind: 'invalid' }
+  | { kind: 'closed'; record: Backorder }
+  | { kind: 'optionUnavailable'; record: Backorder; alternativeId: string }
+  /** A genuine link for a backorder that is no longer on record. */
+  | { kind: 'notFound' }
+  /** Something failed on our side. */
+  | { kind: 'error' };
+
+export type DecisionPageKind = DecisionPage['kind'];
+
+/** Renders one page as a complete HTML document; its `<title>` and `<h1>` are `title`. */
+export function renderDecisionPage(
+  page: DecisionPage,
+  context: PageContext = DEFAULT_PAGE_CONTEXT,
+): { title: string; html: string } {
+  const { title, body } = content(page, context);
+  return { title, html: documentHtml(title, body, context).html };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Escaping
+
+/** HTML that is already safe: the only thing `h` inserts without escaping. */
+class Markup {
+  readonly html: string;
+  constructor(html: string) {
+    this.html = html;
+  }
+}
+
+type Content = Markup | string | number | false | null | undefined | Content[];
+
+const ENTITIES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+/** Escapes text for element content and quoted attribute values. */
+export function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (char) => ENTITIES[char] ?? char);
+}
+
+function fragment(value: Content): string {
+  if (value instanceof Markup) return value.html;
+  if (Array.isArray(value)) return value.map(fragment).join('');
+  if (value === false || value === null || value === undefined) return '';
+  return escapeHtml(String(value));
+}
+
+/** A template tag that escapes every interpolated value unless it is Markup made by `h` itself. */
+function h(strings: TemplateStringsArray, ...values: Content[]): Markup {
+  let html = strings[0] ?? '';
+  values.forEach((value, index) => {
+    html += fragment(value) + (strings[index + 1] ?? '');
+  });
+  return new Markup(html);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pages
+
+interface PageContent {
+  title: string;
+  body: Markup;
+}
+
+function content(page: DecisionPage, context: PageContext): PageContent {
+  switch (page.kind) {
+    case 'confirm': {
+      const option = describeChoice(page.record, page.choice, context);
+      return {
+        title: 'Confirm your choice',
+        body: h`
+<p>Please check the details below, then press the button to confirm. Nothing changes until you do.</p>
+${facts(page.record, context)}
+<section class="choice" aria-label="Your choice">
+  <p class="label">Your choice</p>
+  <h2>${option.title}</h2>
+  <ul>${option.lines.map((line) => h`<li>${line}</li>`)}</ul>
+</section>
+<form method="post">
+  <button type="submit">${option.confirmLabel}</button>
+</form>
+<p class="small">Changed your mind? Use another link in our email, or ${contact(page.record)}.</p>`,
+      };
+    }
+    case 'recorded':
+    case 'recordedPending': {
+      const option = describeChoice(page.record, page.decision.choice, context);
+      const owner = page.record.details.owner.name;
+      const pending = page.kind === 'recordedPending';
+      return {
+        title: pending ? 'Your choice is saved: one more step' : 'Thank you: your choice is recorded',
+        body: h`
+<p class="ok">You chose: <strong>${option.title}</strong></p>
+${
+  pending
+    ? h`<p>We saved your choice but could not pass it on to ${owner} just now. Please press the button below to finish; it is safe to press it again.</p>
+<form method="post"><button type="submit">Finish</button></form>`
+    : h`<p>${owner} will be told right away and will follow up with you about the next steps.</p>`
+}
+${facts(page.record, context)}
+<p class="small">Recorded ${decidedAt(page.record, page.decision, context)}. To change it, ${contact(page.record)}.</p>`,
+      };
+    }
+    case 'alreadyDecided': {
+      const option = describeChoice(page.record, page.decision.choice, context);
+      return {
+        title: `You already chose: ${option.title}`,
+        body: h`
+<p>Your choice for this notice was recorded ${decidedAt(page.record, page.decision, context)}, so nothing more is needed.</p>
+${facts(page.record, context)}
+<p class="small">To change your choice, ${contact(page.record)}.</p>`,
+      };
+    }
+    case 'superseded':
+      return {
+        title: 'A newer notice replaced this link',
+        body: h`
+<p>The details of ${lineLabel(page.record)} changed after the email with this link was sent, so this link no longer applies. Please use the links in our most recent email about this order; if it has not reached you yet, it is on its way.</p>
+<p>Nothing was recorded.</p>
+<p class="small">Questions? ${capitalised(contact(page.record))}.</p>`,
+      };
+    case 'expired':
+      return {
+        title: 'This link has expired',
+        body: h`
+<p>For your protection, choice links work for a limited time${page.record ? h` and the one for ${lineLabel(page.record)} has run out` : ''}. Nothing was recorded.</p>
+<p>${page.record ? h`Please ${contact(page.record)} to tell us what you would like.` : 'Please contact your sales representative to tell us what you would like.'}</p>`,
+      };
+    case 'invalid':
+      return {
+        title: 'This link is not valid',
+        body: h`
+<p>The link may have been cut off or changed when it was copied. Please open it straight from our email, or copy the whole link into your browser.</p>
+<p>Nothing was recorded. If it still does not work, please contact your sales representative.</p>`,
+      };
+    case 'closed': {
+      const { closedAs } = page.record;
+      const label = lineLabel(page.record);
+      const decision = page.record.customerDecision;
+      return {
+        title:
+          closedAs === 'shipped'
+            ? 'This order line has shipped'
+            : closedAs === 'cancelled'
+              ? 'This order line was cancelled'
+              : 'This order line is closed',
+        body: h`
+<p>${label} is closed, so no choice is needed any more. Nothing was recorded.</p>
+${decision ? h`<p>The choice on record: <strong>${describeChoice(page.record, decision.choice, context).title}</strong>.</p>` : ''}
+<p class="small">Questions? ${capitalised(contact(page.record))}.</p>`,
+      };
+    }
+    case 'optionUnavailable':
+      return {
+        title: 'This option is no longer available',
+        body: h`
+<p>Option ${page.alternativeId} is no longer offered for ${lineLabel(page.record)}. Nothing was recorded.</p>
+${facts(page.record, context)}
+<p>Please use another link in our email, or ${contact(page.record)}.</p>`,
+      };
+    case 'notFound':
+      return {
+        title: 'We cannot find this order line',
+        body: h`
+<p>This link is for an order line we no longer have on record. Nothing was recorded.</p>
+<p>Please contact your sales representative.</p>`,
+      };
+    case 'error':
+      return {
+        title: 'Something went wrong',
+        body: h`
+<p>We could not complete your request. Please try again in a few minutes; if you already pressed the button, trying again is safe and will not record anything twice.</p>`,
+      };
+  }
+}
+
+interface ChoiceView {
+  title: string;
+  lines: string[];
+  confirmLabel: string;
+}
+
+/** How a choice reads, in the words of the customer notice. */
+function describeChoice(record: Backorder, choice: CustomerChoice, context: PageContext): ChoiceView {
+  if (choice.kind === 'wait') {
+    return {
+      title: 'Wait for the original',
+      lines: [
+        `Ships ${formatShipDate(record.expectedShipDate, context.locale)} (expected)`,
+        'Price difference: none',
+      ],
+      confirmLabel: 'Confirm: wait for the original',
+    };
+  }
+  const alternative = alternativeOf(record, choice.alternativeId);
+  if (!alternative) {
+    return {
+      title: `Option ${choice.alternativeId}`,
+      lines: [],
+      confirmLabel: `Confirm: ship ${choice.alternativeId} instead`,
+    };
+  }
+  const price = alternative.priceDelta
+    ? formatPriceDelta(alternative.priceDelta, context.locale)
+    : 'to be confirmed';
+  return {
+    title: alternative.description,
+    lines: [
+      `Option ${alternative.id}`,
+      `Ships ${formatShipDate(alternative.shipDate, context.locale)}`,
+      `Price difference: ${price}`,
+    ],
+    confirmLabel: `Confirm: ship ${alternative.id} instead`,
+  };
+}
+
+function facts(record: Backorder, context: PageContext): Markup {
+  const { details } = record;
+  const rows: [string, string][] = [
+    ['Order', lineLabel(record)],
+    ['Item', `${details.item.description} (${details.item.sku})`],
+    ['Quantity', formatQuantity(details.quantity, context.locale)],
+    ['Originally due to ship', formatShipDate(record.originalShipDate, context.locale)],
+    ['Now expected to ship', formatShipDate(record.expectedShipDate, context.locale)],
+  ];
+  return h`<dl class="facts">${rows.map(([label, value]) => h`<dt>${label}</dt><dd>${value}</dd>`)}</dl>`;
+}
+
+function contact(record: Backorder): Markup {
+  const { owner } = record.details;
+  return h`contact ${owner.name} at <a href="mailto:${owner.email}">${owner.email}</a>${
+    owner.phone ? h` or <a href="tel:${owner.phone}">${formatPhone(owner.phone)}</a>` : ''
+  }`;
+}
+
+function capitalised(markup: Markup): Markup {
+  return new Markup(markup.html.charAt(0).toUpperCase() + markup.html.slice(1));
+}
+
+function decidedAt(record: Backorder, decision: CustomerDecision, context: PageContext): string {
+  const zone = record.details.customer.timeZone ?? context.timeZone;
+  return `on ${formatInstant(decision.decidedAt, context.locale, zone)}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Document
+
+const STYLE = `
+:root{color-scheme:light;--ink:#1f2937;--muted:#6b7280;--line:#e5e7eb;--accent:#1d4ed8}
+*{box-sizing:border-box}
+body{margin:0;background:#f3f4f6;color:var(--ink);font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif}
+main{max-width:36rem;margin:0 auto;padding:1.5rem 1rem 3rem}
+.card{background:#fff;border:1px solid var(--line);border-radius:8px;padding:1.25rem}
+.brand{margin:0 0 .75rem;color:var(--muted);font-size:.875rem;font-weight:600}
+h1{margin:0 0 1rem;font-size:1.375rem;line-height:1.3;overflow-wrap:anywhere}
+h2{margin:.25rem 0 .5rem;font-size:1.125rem;overflow-wrap:anywhere}
+p{margin:0 0 1rem;overflow-wrap:anywhere}
+.facts{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem;margin:0 0 1rem;padding:.75rem 0;border-top:1px solid var(--line);border-bottom:1px solid var(--line)}
+.facts dt{color:var(--muted)}
+.facts dd{margin:0;overflow-wrap:anywhere}
+.choice{border:2px solid var(--accent);border-radius:8px;padding:.75rem 1rem;margin:0 0 1rem}
+.choice ul{margin:0;padding-left:1.25rem}
+.label{margin:0;color:var(--muted);font-size:.875rem;text-transform:uppercase;letter-spacing:.04em}
+.ok{font-size:1.0625rem}
+button{display:block;width:100%;min-height:3rem;padding:.75rem 1rem;border:0;border-radius:6px;background:var(--accent);color:#fff;font:inherit;font-weight:700;cursor:pointer}
+button:focus-visible{outline:3px solid #93c5fd;outline-offset:2px}
+form{margin:0 0 1rem}
+.small{color:var(--muted);font-size:.875rem}
+a{color:var(--accent)}
+@media (max-width:24rem){.facts{grid-template-columns:1fr}.facts dd{margin-bottom:.5rem}}
+`;
+
+function documentHtml(title: string, body: Markup, context: PageContext): Markup {
+  const fullTitle = context.companyName ? `${title} · ${context.companyName}` : title;
+  return h`<!doctype html>
+<html lang="${context.locale}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex, nofollow">
+<meta name="referrer" content="no-referrer">
+<title>${fullTitle}</title>
+<style>${new Markup(STYLE)}</style>
+</head>
+<body>
+<main>
+<div class="card">
+${context.companyName ? h`<p class="brand">${context.companyName}</p>` : ''}
+<h1>${title}</h1>
+${body}
+</div>
+</main>
+</body>
+</html>
+`;
+}
