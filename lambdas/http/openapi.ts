@@ -1,4 +1,4 @@
-import { OpenApiGeneratorV31, OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { Backorder } from '#domain/backorder.ts';
 import { ErpEvent, IngestResult } from '#domain/events.ts';
@@ -8,13 +8,20 @@ export function openApiDocument(serverUrl?: string) {
   const registry = new OpenAPIRegistry();
   const error = z.object({ error: z.string(), message: z.string().optional() });
   const invalidEvent = error.extend({
-    issues: z.array(z.object({ path: z.string().meta({ example: 'data.expectedShipDate' }), message: z.string() })),
+    issues: z.array(
+      z.object({ path: z.string().meta({ example: 'data.expectedShipDate' }), message: z.string() }),
+    ),
   });
   const webhookHeaders = z.object({
-    'webhook-id': z.string().meta({ description: 'Unique id of this message; identical on every retry of it.' }),
-    'webhook-timestamp': z.string().meta({ description: 'Unix seconds when it was sent; ±5 minutes accepted.' }),
+    'webhook-id': z
+      .string()
+      .meta({ description: 'Unique id of this message; identical on every retry of it.' }),
+    'webhook-timestamp': z
+      .string()
+      .meta({ description: 'Unix seconds when it was sent; ±5 minutes accepted.' }),
     'webhook-signature': z.string().meta({
-      description: 'Space-separated `v1,<base64 HMAC-SHA256>` over `${id}.${timestamp}.${body}` (Standard Webhooks).',
+      description:
+        'Space-separated `v1,<base64 HMAC-SHA256>` over `<id>.<timestamp>.<body>` (Standard Webhooks).',
     }),
   });
   const bearer = registry.registerComponent('securitySchemes', 'operatorToken', {
@@ -40,13 +47,25 @@ export function openApiDocument(serverUrl?: string) {
           'application/json': { schema: z.object({ backorderId: z.string(), result: IngestResult }) },
         },
       },
-      400: { description: 'Not JSON, or not the schema', content: { 'application/json': { schema: invalidEvent } } },
+      400: {
+        description: 'Not JSON, or not the schema',
+        content: { 'application/json': { schema: invalidEvent } },
+      },
       401: { description: 'Bad signature or timestamp', content: { 'application/json': { schema: error } } },
-      404: { description: 'Shipped or cancelled for an unknown line', content: { 'application/json': { schema: error } } },
+      404: {
+        description: 'Shipped or cancelled for an unknown line',
+        content: { 'application/json': { schema: error } },
+      },
       413: { description: 'Over 256 KiB', content: { 'application/json': { schema: error } } },
       415: { description: 'Not application/json', content: { 'application/json': { schema: error } } },
-      422: { description: 'A new backorder whose expected date is not after its original date', content: { 'application/json': { schema: error } } },
-      503: { description: 'Recorded but not yet scheduled: retry the same delivery', content: { 'application/json': { schema: error } } },
+      422: {
+        description: 'A new backorder whose expected date is not after its original date',
+        content: { 'application/json': { schema: error } },
+      },
+      503: {
+        description: 'Recorded but not yet scheduled: retry the same delivery',
+        content: { 'application/json': { schema: error } },
+      },
     },
   });
 
@@ -75,7 +94,9 @@ export function openApiDocument(serverUrl?: string) {
     responses: {
       200: {
         description: 'One page',
-        content: { 'application/json': { schema: z.object({ items: z.array(view), cursor: z.string().nullable() }) } },
+        content: {
+          'application/json': { schema: z.object({ items: z.array(view), cursor: z.string().nullable() }) },
+        },
       },
     },
   });

@@ -1,0 +1,296 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { SNSClient } from '@aws-sdk/client-sns';
+import middy from '@middy/core';
+import { BackorderStore, VersionConflictError } from '#adapters/backorder-store.ts';
+import { now } from '#adapters/clock.ts';
+import { requireEnv } from '#adapters/environment.ts';
+import { Mailer, PermanentDeliveryError } from '#adapters/mailer.ts';
+import { loadOrganisation, type Organisation } from '#adapters/organisation.ts';
+import { loadSecrets } from '#adapters/secrets.ts';
+import { type Audience, Texter } from '#adapters/texter.ts';
+import type { TimerInput } from '#adapters/workflow-starter.ts';
+import { type Backorder, backorderId, type Notice } from '#domain/backorder.ts';
+import { decisionLinks } from '#domain/decision.ts';
+import {
+  customerNotice,
+  managerAutoSentNotice,
+  managerSlipText,
+  ownerDecisionEmail,
+  ownerDeliveryFailure,
+  ownerReminderText,
+  ownerReviewRequest,
+  ownerReviewWarning,
+  type RenderedEmail,
+  vpText,
+} from '#domain/messages.ts';
+import { managerOf, type Person } from '#domain/organisation.ts';
+import { actionId, type DueAction, fulfil, plan } from '#domain/planner.ts';
+
+/** What the state machine carries between wake-ups: the input, and when to wake next if anything is owed. */
+export interface TimerState extends TimerInput {
+  /** UTC, whole seconds, `Z` suffix: what a Wait state's TimestampPath accepts. */
+  wakeAt?: string;
+}
+
+export interface TimerStepDependencies {
+  store: BackorderStore;
+  mailer: Mailer;
+  texter: Texter;
+  organisation: Organisation;
+  decisionSecret: Buffer;
+  publicBaseUrl: string;
+  now: () => Date;
+}
+
+/**
+ * One wake-up of a backorder's timer: re-read the record, stop if a newer generation owns it,
+ * perform every action due now (each recorded before the next), and answer when to wake next.
+ */
+export function createTimerStep(deps: TimerStepDependencies) {
+  return async (input: TimerInput): Promise<TimerState> => {
+    const state: TimerState = { orderId: input.orderId, lineId: input.lineId, generation: input.generation };
+    let record = await deps.store.get(input);
+    while (record && record.generation === input.generation) {
+      const next = plan(record, deps.organisation.policy, deps.now());
+      const action = next.due[0];
+      if (!action) return next.wakeAt ? { ...state, wakeAt: waitTimestamp(next.wakeAt) } : state;
+      record = await performOnce(record, action, deps);
+    }
+    // Superseded or gone: the newer generation's execution owns the timers now.
+    return state;
+  };
+}
+
+/**
+ * Claim → send → record. The claim is written first, so a retry after a crash between sending
+ * and recording finds it and records the action as possibly sent instead of sending it twice.
+ */
+async function performOnce(
+  record: Backorder,
+  action: DueAction,
+  deps: TimerStepDependencies,
+): Promise<Backorder> {
+  const id = actionId(action);
+  const at = deps.now();
+  if (record.inFlight?.action === id) {
+    console.error(
+      JSON.stringify({ level: 'ERROR', message: 'delivery uncertain after a crash', action: id }),
+    );
+    return recordDone(record, action, { at, messageId: 'uncertain' }, deps);
+  }
+  const claimed: Backorder = {
+    ...record,
+    inFlight: { action: id, claimedAt: at.toISOString() },
+    version: record.version + 1,
+  };
+  await deps.store.update(claimed, record.version);
+  let messageId: string;
+  try {
+    messageId = await send(claimed, action, deps);
+  } catch (error) {
+    if (error instanceof PermanentDeliveryError) return recordFailure(claimed, action, error, deps);
+    // Nothing went out: release the claim so the retry sends cleanly.
+    await deps.store.update(
+      { ...claimed, inFlight: undefined, version: claimed.version + 1 },
+      claimed.version,
+    );
+    throw error;
+  }
+  return recordDone(claimed, action, { at, messageId }, deps);
+}
+
+/** Records a fulfilment; on a concurrent change it re-reads and records again, never re-sends. */
+async function recordDone(
+  record: Backorder,
+  action: DueAction,
+  done: { at: Date; messageId: string },
+  deps: TimerStepDependencies,
+): Promise<Backorder> {
+  let current = record;
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const fulfilled = fulfil(current, action, done, deps.organisation.policy) ?? current;
+    const next = { ...fulfilled, inFlight: undefined, version: current.version + 1 };
+    try {
+      await deps.store.update(next, current.version);
+      return next;
+    } catch (error) {
+      if (!(error instanceof VersionConflictError)) throw error;
+      const fresh = await deps.store.get(record);
+      if (!fresh) throw error;
+      current = fresh;
+    }
+  }
+  throw new VersionConflictError(`could not record ${actionId(action)}`);
+}
+
+/** A customer notice SES refused for good: marked failed, and its owner told to call the customer. */
+async function recordFailure(
+  record: Backorder,
+  action: DueAction,
+  error: PermanentDeliveryError,
+  deps: TimerStepDependencies,
+): Promise<Backorder> {
+  console.error(
+    JSON.stringify({ level: 'ERROR', message: 'delivery failed for good', action: actionId(action) }),
+  );
+  if (action.kind === 'customerNotice') {
+    const failed: Backorder = {
+      ...record,
+      notices: record.notices.map((notice) =>
+        notice.revision === action.revision
+          ? { ...notice, status: 'failed' as const, failure: error.message }
+          : notice,
+      ),
+      inFlight: undefined,
+      version: record.version + 1,
+    };
+    await deps.store.update(failed, record.version);
+    const notice = failed.notices.find((candidate) => candidate.revision === action.revision);
+    if (notice)
+      await emailOwner(
+        failed,
+        ownerDeliveryFailure(failed, notice, error.message, deps.organisation.config.company),
+        deps,
+      );
+    return failed;
+  }
+  // A person's own address failing must not stall the customer's timers: record it as done.
+  return recordDone(record, action, { at: deps.now(), messageId: `failed: ${error.message}` }, deps);
+}
+
+async function send(record: Backorder, action: DueAction, deps: TimerStepDependencies): Promise<string> {
+  const { config } = deps.organisation;
+  switch (action.kind) {
+    case 'customerNotice': {
+      const notice = noticeOf(record, action.revision);
+      const expiresAt = new Date(deps.now().getTime() + config.notices.decisionLinkDays * 86_400_000);
+      const links = decisionLinks(
+        record,
+        notice.revision,
+        deps.decisionSecret,
+        deps.publicBaseUrl,
+        expiresAt,
+      );
+      const email = customerNotice({ record, notice, company: config.company, links });
+      const messageId = await deps.mailer.send({
+        to: [record.details.customer.email],
+        email,
+        tags: { backorder: backorderId(record), revision: String(notice.revision) },
+      });
+      if (action.autoSent) {
+        const manager = managerOf(config, record.details.owner.id);
+        await deps.mailer.send({
+          to: [manager.email],
+          email: managerAutoSentNotice(record, notice, config.company),
+          tags: {},
+        });
+      }
+      return messageId;
+    }
+    case 'noticeReview': {
+      const notice = noticeOf(record, action.revision);
+      return emailOwner(
+        record,
+        ownerReviewRequest(record, notice, reviewUrl(record, deps), notice.deadline, config.company),
+        deps,
+      );
+    }
+    case 'noticeReviewWarning': {
+      const notice = noticeOf(record, action.revision);
+      return emailOwner(
+        record,
+        ownerReviewWarning(record, notice, reviewUrl(record, deps), config.company),
+        deps,
+      );
+    }
+    case 'managerAlert': {
+      const manager = managerOf(config, record.details.owner.id);
+      return textOrEmail(manager, 'manager', managerSlipText(record, slipNumber(action.trigger)), deps);
+    }
+    case 'vpAlert': {
+      const days = Math.round(
+        (deps.now().getTime() - Date.parse(`${record.originalShipDate}T00:00:00Z`)) / 86_400_000,
+      );
+      const ids = await Promise.all(
+        config.people.vps.map((vp) => textOrEmail(vp, 'vp', vpText(record, days), deps)),
+      );
+      return ids.join(',');
+    }
+    case 'ownerReminder': {
+      const owner = record.details.owner;
+      // Only configured phones have an SMS subscription; a phone the ERP sends could never be reached.
+      const phone = config.people.ownerPhones[owner.id];
+      return textOrEmail({ ...owner, phone }, 'owner', ownerReminderText(record), deps);
+    }
+    case 'decisionToOwner': {
+      const decision = record.customerDecision;
+      if (!decision) return 'no decision';
+      return emailOwner(record, ownerDecisionEmail(record, decision, config.company), deps);
+    }
+  }
+}
+
+function emailOwner(record: Backorder, email: RenderedEmail, deps: TimerStepDependencies): Promise<string> {
+  return deps.mailer.send({
+    to: [record.details.owner.email],
+    email,
+    tags: { backorder: backorderId(record) },
+  });
+}
+
+/** Texts reach people whose phone the configuration lists (each has an SMS subscription); the rest get email. */
+function textOrEmail(person: Person, audience: Audience, message: string, deps: TimerStepDependencies) {
+  if (person.phone) return deps.texter.send({ recipient: person.id, audience, message });
+  return deps.mailer.send({
+    to: [person.email],
+    email: { subject: message.slice(0, 120), text: message, html: `<p>${escapeHtml(message)}</p>` },
+    tags: {},
+  });
+}
+
+/** The backorder in the operators' API, where its owner reviews it. */
+function reviewUrl(record: Backorder, deps: TimerStepDependencies): string {
+  return `${deps.publicBaseUrl}/v1/backorders/${backorderId(record)}`;
+}
+
+function noticeOf(record: Backorder, revision: number): Notice {
+  const notice = record.notices.find((candidate) => candidate.revision === revision);
+  if (!notice) throw new Error(`no notice revision ${revision}`);
+  return notice;
+}
+
+function slipNumber(trigger: string): number {
+  return Number(trigger.replace('slip-', ''));
+}
+
+function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+}
+
+/** Step Functions drops fractions of a second: round up, so the timer never wakes before it is due. */
+export function waitTimestamp(instant: Date): string {
+  const seconds = Math.ceil(instant.getTime() / 1000);
+  return `${new Date(seconds * 1000).toISOString().slice(0, 19)}Z`;
+}
+
+async function fromEnvironment(): Promise<TimerStepDependencies> {
+  const organisation = loadOrganisation(requireEnv('ORGANISATION_CONFIG_FILE'));
+  const [decisionSecret] = await loadSecrets('DECISION_SECRET');
+  if (!decisionSecret) throw new Error('DECISION_SECRET holds no secret');
+  return {
+    store: new BackorderStore(new DynamoDBClient({}), requireEnv('TABLE_NAME')),
+    mailer: new Mailer(
+      new SESv2Client({}),
+      organisation.config.company.senderEmail,
+      process.env.SES_CONFIGURATION_SET,
+    ),
+    texter: new Texter(new SNSClient({}), requireEnv('ALERTS_TOPIC_ARN')),
+    organisation,
+    decisionSecret,
+    publicBaseUrl: requireEnv('PUBLIC_BASE_URL'),
+    now,
+  };
+}
+
+export const handler = middy<TimerInput, TimerState>().handler(createTimerStep(await fromEnvironment()));

@@ -1,0 +1,94 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import {
+  Choice,
+  Condition,
+  DefinitionBody,
+  Fail,
+  JitterType,
+  LogLevel,
+  StateMachine,
+  StateMachineType,
+  Succeed,
+  Wait,
+  WaitTime,
+} from 'aws-cdk-lib/aws-stepfunctions';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+
+export interface WorkflowProps {
+  /** Performs what is due for one backorder generation and says when to wake next. */
+  readonly step: IFunction;
+  /** Records a failed execution on the backorder and tells its owner. */
+  readonly failure: IFunction;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+}
+
+/**
+ * The backorder timer: one Standard execution per record generation, looping
+ * act → anything more due? → wait until it is due → act. Three transitions per wake-up;
+ * waits are free. The loop holds no business rules: the step Lambda plans from the record.
+ */
+export class Workflow extends Construct {
+  public readonly stateMachine: StateMachine;
+
+  constructor(scope: Construct, id: string, props: WorkflowProps) {
+    super(scope, id);
+
+    const recordFailure = new LambdaInvoke(this, 'Record the failure and tell the owner', {
+      lambdaFunction: props.failure,
+      payloadResponseOnly: true,
+      resultPath: '$.failureRecorded',
+    });
+    recordFailure.addRetry({ maxAttempts: 3, interval: Duration.seconds(5), backoffRate: 2 });
+    recordFailure.next(
+      new Fail(this, 'Timer failed', { causePath: '$.error.Cause', errorPath: '$.error.Error' }),
+    );
+
+    const act = new LambdaInvoke(this, 'Act on what is due', {
+      lambdaFunction: props.step,
+      payloadResponseOnly: true,
+      retryOnServiceExceptions: false,
+    });
+    // Throttled SES/SNS, a lost race on the record and Lambda's own hiccups pass with time.
+    act.addRetry({
+      errors: [
+        'TransientDeliveryError',
+        'VersionConflictError',
+        'Lambda.ServiceException',
+        'Lambda.AWSLambdaException',
+        'Lambda.SdkClientException',
+        'Lambda.TooManyRequestsException',
+      ],
+      interval: Duration.seconds(2),
+      backoffRate: 2,
+      maxAttempts: 8,
+      maxDelay: Duration.minutes(5),
+      jitterStrategy: JitterType.FULL,
+    });
+    // Anything else (a crash, a timeout) gets one more try before it is reported.
+    act.addRetry({ errors: ['States.ALL'], interval: Duration.seconds(10), maxAttempts: 1 });
+    act.addCatch(recordFailure, { errors: ['States.ALL'], resultPath: '$.error' });
+
+    const wait = new Wait(this, 'Wait until it is due', { time: WaitTime.timestampPath('$.wakeAt') });
+    const more = new Choice(this, 'Anything more due?')
+      .when(Condition.isPresent('$.wakeAt'), wait.next(act))
+      .otherwise(new Succeed(this, 'Nothing more is owed'));
+
+    this.stateMachine = new StateMachine(this, 'BackorderTimer', {
+      stateMachineType: StateMachineType.STANDARD,
+      definitionBody: DefinitionBody.fromChainable(act.next(more)),
+      tracingEnabled: true,
+      logs: {
+        destination: new LogGroup(this, 'Logs', {
+          retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+          removalPolicy: RemovalPolicy.DESTROY,
+        }),
+        level: LogLevel.ERROR,
+        includeExecutionData: false,
+      },
+    });
+  }
+}
