@@ -219,7 +219,10 @@ export class TemplateResolver {
       throw new Error(`${logicalId} is a ${resource.Type}, not a state machine`);
     }
     const props = resource.Properties;
-    const substitutions = asRecord(this.resolve(props.DefinitionSubstitutions)) ?? {};
+    const substitutions =
+      props.DefinitionSubstitutions === undefined
+        ? {}
+        : (asRecord(this.resolve(props.DefinitionSubstitutions)) ?? {});
     const substitute = (text: string): string =>
       text.replace(/\$\{([^}]+)\}/g, (whole, key: string) => {
         const value = substitutions[key];
