@@ -7,7 +7,7 @@ import type { CustomerChoice } from '#domain/backorder.ts';
  * expiresAtSeconds]` and the MAC is the base64url HMAC-SHA256 of `decision.v1.<payload>`.
  *
  * Only ids travel in it (no names, emails or prices), every character is URL-safe, and it is
- * compact: about 110 characters for the contract's ids. The newest secret signs; every active
+ * compact: under 100 characters for the contract's ids (334 with three 64-character ids). The newest secret signs; every active
  * secret verifies, so a new one can be introduced before the old one is retired. Secrets are
  * decoded by `loadSecrets` (#adapters/secrets.ts), for the signer and the verifier alike.
  */
