@@ -504,7 +504,8 @@ const validated = new Set<string>();
 function validate(definition: JsonObject): void {
   const text = JSON.stringify(definition);
   if (validated.has(text)) return;
-  new StateMachine(asInterpreterDefinition(definition));
+  // A copy: asl-validator writes `QueryLanguage` into every state it checks.
+  new StateMachine(asInterpreterDefinition(structuredClone(definition)));
   validated.add(text);
 }
 
