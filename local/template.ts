@@ -62,13 +62,14 @@ export function localIdentity(
   logicalId: string,
   resource: TemplateResource,
   env: { readonly region: string; readonly accountId: string; readonly partition?: string },
+  physicalName?: string,
 ): ResourceIdentity {
   const { region, accountId } = env;
   const partition = env.partition ?? 'aws';
   const props = resource.Properties;
   const named = (key: string): string => {
     const value = props[key];
-    return typeof value === 'string' ? value : logicalId;
+    return physicalName ?? (typeof value === 'string' ? value : logicalId);
   };
   switch (resource.Type) {
     case 'AWS::Lambda::Function': {
@@ -137,6 +138,31 @@ export function localIdentity(
       return { ref: logicalId, attributes: { Arn: arn, Name: logicalId } };
     }
   }
+}
+
+/**
+ * Identities for resources the local runtime created under other names (e.g. the tables
+ * `createTablesFromTemplate` prefixes), by logical id: `Ref` and ARNs then use those names.
+ */
+export function identitiesFromNames(
+  template: Readonly<Record<string, unknown>>,
+  physicalNames: ReadonlyMap<string, string> | Readonly<Record<string, string>>,
+  env: { readonly region?: string; readonly accountId?: string } = {},
+): Record<string, ResourceIdentity> {
+  const resources = readResources(template.Resources);
+  const entries = physicalNames instanceof Map ? [...physicalNames] : Object.entries(physicalNames);
+  const identities: Record<string, ResourceIdentity> = {};
+  for (const [logicalId, name] of entries) {
+    const resource = resources.get(logicalId);
+    if (!resource) throw new Error(`the template has no resource ${logicalId}`);
+    identities[logicalId] = localIdentity(
+      logicalId,
+      resource,
+      { region: env.region ?? LOCAL_REGION, accountId: env.accountId ?? LOCAL_ACCOUNT_ID },
+      name,
+    );
+  }
+  return identities;
 }
 
 /**

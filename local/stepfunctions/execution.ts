@@ -99,6 +99,8 @@ export class Execution {
   readonly #machine: LocalStateMachine;
   readonly #services: ExecutionServices;
   readonly #controller = new AbortController();
+  /** Cancels the execution's own TimeoutSeconds timer once it is over, whichever way. */
+  readonly #timeoutTimer = new AbortController();
   readonly #work: TrackedWork;
   readonly #inFlight = new Set<Promise<unknown>>();
   #stopReason: StopReason | undefined;
@@ -139,7 +141,10 @@ export class Execution {
       (output) => this.#close('SUCCEEDED', { output: json(output) }),
       (error: unknown) => this.#close('FAILED', failureOf(error)),
     );
-    this.#done = Promise.allSettled([consumed, finished]).then(() => this.#work.finish());
+    this.#done = Promise.allSettled([consumed, finished]).then(() => {
+      this.#timeoutTimer.abort();
+      this.#work.finish();
+    });
   }
 
   /** StopExecution: ends it as ABORTED; a pending wait is cancelled and no further state runs. */
@@ -178,7 +183,8 @@ export class Execution {
     const seconds = this.#machine.prepared.timeoutSeconds;
     if (seconds === undefined) return;
     // Untracked: a pending execution timeout must not make a running execution look asleep.
-    this.#services.clock.sleepUntil(this.record.startDate + seconds * 1000, this.#controller.signal).then(
+    const signal = AbortSignal.any([this.#controller.signal, this.#timeoutTimer.signal]);
+    this.#services.clock.sleepUntil(this.record.startDate + seconds * 1000, signal).then(
       () => {
         if (this.record.status !== 'RUNNING') return;
         this.#stopReason = { kind: 'timeout' };

@@ -287,6 +287,18 @@ describe('the local Step Functions running ASL', () => {
     expect(events.filter((event) => event.type === 'TaskFailed')).toHaveLength(3);
   });
 
+  it('forgets the execution timeout once the execution is over', async () => {
+    const harness = await boot();
+    const arn = await harness.run({
+      TimeoutSeconds: 3600,
+      StartAt: 'Note',
+      States: { Note: { Type: 'Task', Resource: RECORD, End: true } },
+    });
+
+    expect((await harness.describe(arn)).status).toBe('SUCCEEDED');
+    expect(harness.clock.pendingTimers).toBe(0);
+  });
+
   it('times the execution out after its TimeoutSeconds of virtual time', async () => {
     const harness = await boot();
     const arn = await harness.run({

@@ -1,6 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these are CloudFormation `${...}` substitutions, not JavaScript templates
 import { describe, expect, it } from 'vitest';
-import { TemplateResolver } from '#local/template.ts';
+import { identitiesFromNames, TemplateResolver } from '#local/template.ts';
 
 /** A trimmed copy of what `cdk synth` writes for a Lambda-backed state machine. */
 const template = {
@@ -92,6 +92,14 @@ describe('the template resolver', () => {
       TABLE_ARN: 'arn:test',
       MODE: 'strict',
       WHERE: 'eu-west-1/000000000000/test-table-42/arn:test/${Literal}',
+    });
+  });
+
+  it('resolves references to resources the local runtime created under other names', () => {
+    const identities = identitiesFromNames(template, new Map([['Table', 'test-Table']]));
+    expect(new TemplateResolver(template, { identities }).functionEnvironment('Plan')).toMatchObject({
+      TABLE_NAME: 'test-Table',
+      TABLE_ARN: 'arn:aws:dynamodb:us-east-1:000000000000:table/test-Table',
     });
   });
 
