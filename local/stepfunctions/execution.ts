@@ -215,6 +215,22 @@ export class Execution {
     return promise;
   }
 
+  /**
+   * Sleeps on the clock as this execution. A sleep ends early when the execution is stopped, or
+   * when the clock is disposed: that is the runtime shutting down, so the record stays RUNNING.
+   */
+  async #sleep(until: number): Promise<void> {
+    try {
+      await this.#work.sleepUntil(until, this.#controller.signal);
+    } catch {
+      if (!this.#controller.signal.aborted) {
+        this.#stopReason = { kind: 'shutdown' };
+        this.#controller.abort();
+      }
+      throw abortedError();
+    }
+  }
+
   #throwIfStopped(): void {
     if (this.#controller.signal.aborted) throw abortedError();
   }
@@ -224,11 +240,7 @@ export class Execution {
     this.#throwIfStopped();
     if (!isObject(input)) throw runtimeError(`Wait state ${name} got no input`);
     const until = waitUntil(name, spec, input[WAIT_VALUE_KEY], this.#services.clock.now().getTime());
-    try {
-      await this.#work.sleepUntil(until, this.#controller.signal);
-    } catch {
-      throw abortedError();
-    }
+    await this.#sleep(until);
     this.#throwIfStopped();
     return input[PAYLOAD_KEY] ?? null;
   }
@@ -256,9 +268,7 @@ export class Execution {
           end();
           try {
             const wait = retryDelayMs(retrier, attempt, this.#services.random);
-            await this.#work.sleepUntil(this.#services.clock.now().getTime() + wait, this.#controller.signal);
-          } catch {
-            throw abortedError();
+            await this.#sleep(this.#services.clock.now().getTime() + wait);
           } finally {
             end = this.#work.begin();
           }

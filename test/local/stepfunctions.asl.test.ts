@@ -475,6 +475,19 @@ describe('the local Step Functions running ASL', () => {
     });
   });
 
+  it('keeps an execution RUNNING when its clock goes away first (the runtime shutting down)', async () => {
+    const harness = await boot();
+    const arn = await harness.run({
+      StartAt: 'Long',
+      States: { Long: { Type: 'Wait', Seconds: 3600, End: true } },
+    });
+
+    harness.clock.dispose();
+    await new Promise((resolve) => setImmediate(resolve));
+
+    expect((await harness.describe(arn)).status).toBe('RUNNING');
+  });
+
   it('refuses an input that is not JSON', async () => {
     const harness = await boot();
     const stateMachineArn = harness.sfn.registerStateMachine('Plain', {
