@@ -10,29 +10,33 @@ export interface LocalStack {
   readonly template: Record<string, unknown>;
 }
 
-let cached: LocalStack | undefined;
+const cache = new Map<string, LocalStack>();
 
 /**
- * Synthesizes the CDK app in-process once per process, with asset bundling skipped: the local
- * runtime reads resource definitions (tables, subscriptions, the state machine) from the same
- * template that deploys, so nothing is declared twice.
+ * Synthesizes the CDK app in-process, with asset bundling skipped, once per process and
+ * configuration file: the local runtime reads resource definitions (tables, subscriptions, the
+ * state machine) from the same template that deploys, so nothing is declared twice.
+ * @param organisationConfigFile the organisation configuration; @default the stack's own default
  */
-export function synthesizeLocalStack(): LocalStack {
+export function synthesizeLocalStack(organisationConfigFile?: string): LocalStack {
+  const key = organisationConfigFile ?? '';
+  const cached = cache.get(key);
   if (cached) return cached;
   // A throwaway cloud assembly directory: only the in-memory template is wanted.
   const outdir = mkdtempSync(join(tmpdir(), 'backorder-watch-synth-'));
   try {
     const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
-    const stack = new BackorderWatchStack(app, 'Local');
+    const stack = new BackorderWatchStack(app, 'Local', { organisationConfigFile });
     const template = app.synth().getStackByName('Local').template as Record<string, unknown>;
-    cached = { stack, template };
-    return cached;
+    const local = { stack, template };
+    cache.set(key, local);
+    return local;
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
 }
 
 /** The synthesized CloudFormation template of the local stack (cached per process). */
-export function synthesizeLocalTemplate(): Record<string, unknown> {
-  return synthesizeLocalStack().template;
+export function synthesizeLocalTemplate(organisationConfigFile?: string): Record<string, unknown> {
+  return synthesizeLocalStack(organisationConfigFile).template;
 }
