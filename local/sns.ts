@@ -391,7 +391,7 @@ function attributesAt(params: URLSearchParams, prefix: string): Record<string, M
         `Could not cast message attribute '${name}' value to number.`,
       );
     }
-    if (dataType.startsWith('String.Array') && !isJsonArray(value)) {
+    if (dataType.startsWith('String.Array') && !Array.isArray(safeJson(value))) {
       throw new SnsError(
         'ParameterValueInvalid',
         400,
@@ -400,17 +400,10 @@ function attributesAt(params: URLSearchParams, prefix: string): Record<string, M
     }
     attributes[name] = { dataType, value };
   }
-  if (Object.keys(attributes).length > 10)
+  if (Object.keys(attributes).length > 10) {
     throw invalid('Number of message attributes exceeds the limit of 10.');
-  return attributes;
-}
-
-function isJsonArray(text: string): boolean {
-  try {
-    return Array.isArray(JSON.parse(text));
-  } catch {
-    return false;
   }
+  return attributes;
 }
 
 /** Message, attributes and the structure SNS would deliver to an SMS endpoint. */
@@ -493,6 +486,13 @@ export async function startSns(options: StartSnsOptions): Promise<LocalSns> {
 
   function publish(params: URLSearchParams): string {
     const phoneNumber = params.get('PhoneNumber');
+    if (phoneNumber !== null && !/^\+[1-9]\d{1,14}$/.test(phoneNumber)) {
+      throw new SnsError(
+        'InvalidParameter',
+        400,
+        'Invalid parameter: PhoneNumber Reason: it is not in E.164 format',
+      );
+    }
     const input = publishInput(params, '');
     const id = deliver(phoneNumber ? { phoneNumber } : { topicArn: topicOf(params) }, input);
     return `<MessageId>${id}</MessageId>`;
@@ -554,7 +554,7 @@ export async function startSns(options: StartSnsOptions): Promise<LocalSns> {
   let stopping: Promise<void> | undefined;
   return {
     endpoint: service.endpoint,
-    records: () => texts,
+    records: () => [...texts],
     failNext: (count, fault = THROTTLED) => {
       for (let i = 0; i < count; i += 1) faults.push(fault);
     },

@@ -178,6 +178,18 @@ describe('the local SNS', () => {
     expect(sns.records()).toMatchObject([{ to: [], audience: null, topicArn: quietArn }]);
   });
 
+  it('texts a phone number published to directly, and refuses one not in E.164', async () => {
+    // Act
+    await client.send(new PublishCommand({ PhoneNumber: '+15550100009', Message: 'direct' }));
+    const malformed = await once
+      .send(new PublishCommand({ PhoneNumber: '555-0100', Message: 'direct' }))
+      .catch((error: unknown) => error);
+
+    // Assess
+    expect(sns.records()).toMatchObject([{ to: ['+15550100009'], topicArn: null, message: 'direct' }]);
+    expect(malformed).toBeInstanceOf(InvalidParameterException);
+  });
+
   it('raises ThrottledException for an injected fault, which the SDK retries', async () => {
     // Prepare
     sns.failNext(1);
