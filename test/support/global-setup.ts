@@ -13,12 +13,12 @@ declare module 'vitest' {
 /** A value, or the one-line reason it could not be had. */
 export type Provision<T> = { value: T } | { error: string };
 
-function settle<T>(make: () => T | Promise<T>): Promise<Provision<T>> {
+function settle<T>(what: string, make: () => T | Promise<T>): Promise<Provision<T>> {
   return Promise.resolve()
     .then(make)
     .then(
       (value) => ({ value }),
-      (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }),
+      (error: unknown) => ({ error: `${what}: ${error instanceof Error ? error.message : String(error)}` }),
     );
 }
 
@@ -35,11 +35,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const broker = await listen(async (request, response) => {
     let answer: Provision<unknown>;
     if (request.url === '/dynamodb') {
-      database ??= settle(() => startDynamoDb());
+      database ??= settle('DynamoDB Local did not start', () => startDynamoDb());
       const started = await database;
       answer = 'value' in started ? { value: started.value.endpoint } : started;
     } else if (request.url === '/template') {
-      template ??= settle(synthesizeLocalTemplate);
+      template ??= settle('The CDK app does not synthesize', () => synthesizeLocalTemplate());
       answer = await template;
     } else {
       answer = { error: `no such local service: ${request.url}` };
