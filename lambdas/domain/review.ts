@@ -128,8 +128,11 @@ export interface MorningReviewInput {
   rowsPerSection?: number;
 }
 
-/** Twenty rows per section keeps a full review to roughly ten minutes of reading. */
-export const DEFAULT_ROWS_PER_SECTION = 20;
+/**
+ * Fifteen rows per section: a full review (8 × 15 rows) reads in about ten minutes, and its HTML
+ * stays under the ~102 KB past which Gmail clips a message.
+ */
+export const DEFAULT_ROWS_PER_SECTION = 15;
 
 const SECTION_TITLES: Record<ReviewSectionKind, string> = {
   new: 'New since the last review',
@@ -473,18 +476,28 @@ function rowOf(record: Backorder, clock: ReviewClock, describe: () => string): P
 
 /**
  * Each backorder once, at its highest version: the open and closed queries run one after the
- * other, so a line closing in between can come back from both.
+ * other, so a line closing in between can come back from both. Only the (short) closed list is
+ * indexed, so the open list streams through without a 100,000-entry map.
  */
-function latestOfEach(open: Backorder[], closed: Backorder[]): Iterable<Backorder> {
-  const byKey = new Map<string, Backorder>();
-  for (const list of [open, closed]) {
-    for (const record of list) {
-      const key = backorderId(record);
-      const seen = byKey.get(key);
-      if (seen === undefined || record.version > seen.version) byKey.set(key, record);
-    }
+function* latestOfEach(open: Backorder[], closed: Backorder[]): Generator<Backorder> {
+  const closedById = new Map<string, Backorder>();
+  for (const record of closed) {
+    const id = backorderId(record);
+    const seen = closedById.get(id);
+    if (seen === undefined || record.version > seen.version) closedById.set(id, record);
   }
-  return byKey.values();
+  for (const record of open) {
+    if (closedById.size > 0) {
+      const id = backorderId(record);
+      const twin = closedById.get(id);
+      if (twin !== undefined) {
+        if (twin.version >= record.version) continue;
+        closedById.delete(id);
+      }
+    }
+    yield record;
+  }
+  yield* closedById.values();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -740,7 +753,7 @@ export function renderReviewEmail(review: MorningReview, company: ReviewCompany)
     '<!doctype html>',
     `<html lang="${escapeHtml(locale)}"><head><meta charset="utf-8">`,
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${escapeHtml(title)}</title></head>`,
+    `<title>${escapeHtml(title)}</title>${HEAD_STYLE}</head>`,
     '<body style="margin:0;padding:0;background:#f3f4f6;">',
     '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="background:#f3f4f6;">',
     '<tr><td align="center" style="padding:16px 8px;">',
@@ -757,14 +770,20 @@ export function renderReviewEmail(review: MorningReview, company: ReviewCompany)
 }
 
 const FONT = 'font-family:Arial,Helvetica,sans-serif;font-size:13px;line-height:1.35;color:#111827;';
-const CELL = 'padding:4px 6px;border-top:1px solid #e5e7eb;vertical-align:top;text-align:left;';
-const COLUMNS = ['Line', 'Customer', 'Item', 'Mill', 'Ship date', 'Late', 'Owner', 'Why it is here'];
+// Cell styles live once in the head rather than inline in each of ~600 cells: inline they would
+// take a full review past Gmail's ~102 KB clipping size. Gmail, Outlook and Apple Mail honour
+// head classes; a client that strips them still gets padding and alignment from the attributes.
+const HEAD_STYLE =
+  '<style>.bw td,.bw th{padding:3px 5px;text-align:left;vertical-align:top}.bw td{border-top:1px solid #e5e7eb}.bw .m,.bw th{color:#6b7280}.bw th{font-size:11px}.bw .g{background:#f9fafb;font-weight:bold}</style>';
+/** Five columns, two lines each where it helps, so the table also fits a phone. */
+const COLUMNS = ['Line · customer', 'Item · mill', 'Ship date', 'Owner', 'Why it is here'];
 
 function sectionHtml(section: ReviewSection, link: (row: ReviewRow) => string | undefined): string {
-  const header = COLUMNS.map(
-    (column) =>
-      `<th style="${CELL}border-top:0;font-size:11px;color:#6b7280;text-transform:uppercase;">${escapeHtml(column)}</th>`,
-  ).join('');
+  const td = (content: string) => `<td valign="top">${content}</td>`;
+  const wide = (content: string, className: string) =>
+    `<tr><td colspan="${COLUMNS.length}" class="${className}">${content}</td></tr>`;
+  const muted = (text: string) => `<br><span class="m">${escapeHtml(text)}</span>`;
+  const header = COLUMNS.map((column) => `<th align="left">${escapeHtml(column)}</th>`).join('');
   const lines: string[] = [];
   let owner: string | undefined;
   const groups = new Map((section.groups ?? []).map((group) => [group.owner.id, group]));
@@ -772,34 +791,34 @@ function sectionHtml(section: ReviewSection, link: (row: ReviewRow) => string | 
     if (section.kind === 'nextActions' && row.owner.id !== owner) {
       owner = row.owner.id;
       const due = groups.get(owner)?.total ?? 0;
-      lines.push(
-        `<tr><td colspan="${COLUMNS.length}" style="${CELL}background:#f9fafb;font-weight:bold;">${escapeHtml(`${row.owner.name} — ${due} due`)}</td></tr>`,
-      );
+      lines.push(wide(`<b>${escapeHtml(`${row.owner.name} — ${due} due`)}</b>`, 'g'));
     }
     const href = link(row);
     const label = escapeHtml(`${row.orderId} line ${row.lineId}`);
-    const cells = [
-      href ? `<a href="${escapeHtml(href)}" style="color:#1d4ed8;">${label}</a>` : label,
-      escapeHtml(row.customer),
-      `${escapeHtml(row.item.product ?? row.item.description)}<br><span style="color:#6b7280;">${escapeHtml(row.item.sku)}</span>`,
-      escapeHtml(row.supplier),
-      escapeHtml(`${formatDate(row.originalShipDate)} → ${formatDate(row.expectedShipDate)}`),
-      escapeHtml(`+${row.daysLate} d`),
-      escapeHtml(row.owner.name),
-      escapeHtml(row.why),
-    ];
-    lines.push(`<tr>${cells.map((cell) => `<td style="${CELL}">${cell}</td>`).join('')}</tr>`);
+    lines.push(
+      `<tr>${[
+        td(`${href ? `<a href="${escapeHtml(href)}">${label}</a>` : label}${muted(row.customer)}`),
+        td(
+          `${escapeHtml(row.item.product ?? row.item.description)}${muted(`${row.item.sku} · ${row.supplier}`)}`,
+        ),
+        td(
+          `<nobr>${escapeHtml(`${formatDate(row.originalShipDate)} → ${formatDate(row.expectedShipDate)}`)}</nobr>${muted(`+${row.daysLate} days`)}`,
+        ),
+        td(escapeHtml(row.owner.name)),
+        td(escapeHtml(row.why)),
+      ].join('')}</tr>`,
+    );
   }
   const more = section.total - section.rows.length;
   if (more > 0) {
     lines.push(
-      `<tr><td colspan="${COLUMNS.length}" style="${CELL}color:#6b7280;">${escapeHtml(`…and ${more} more (the ${section.rows.length} most urgent are listed).`)}</td></tr>`,
+      wide(escapeHtml(`…and ${more} more (the ${section.rows.length} most urgent are listed).`), 'm'),
     );
   }
   return [
     '<tr><td style="padding:12px 16px 4px 16px;">',
     `<h2 style="margin:0 0 6px 0;font-size:15px;">${escapeHtml(`${section.title} (${section.total})`)}</h2>`,
-    `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;${FONT}">`,
+    `<table class="bw" role="presentation" width="100%" cellpadding="3" cellspacing="0" border="0" style="border-collapse:collapse;${FONT}">`,
     `<tr>${header}</tr>`,
     ...lines,
     '</table></td></tr>',

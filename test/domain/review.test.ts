@@ -8,6 +8,7 @@ import { fulfil } from '#domain/planner.ts';
 import { calendarFor, policyFor } from '#domain/policy.ts';
 import {
   buildMorningReview,
+  DEFAULT_ROWS_PER_SECTION,
   isReviewDay,
   type MorningReview,
   type ReviewSectionKind,
@@ -468,6 +469,59 @@ describe('the review email', () => {
     expect(email.html).toContain('Smith &amp; &lt;Sons&gt; &quot;Steel&quot;');
     expect(email.html).toContain('href="https://ops.example/SO%2F%3C1%3E/1"');
     expect(email.html).toContain('A &amp; B');
+  });
+
+  it("stays under Gmail's clipping size with every section full of long lines", () => {
+    // Prepare: the default 15 rows in each of the 8 sections, every field near its usual longest.
+    const long = replay(
+      report('SO-2026-0004711', '2026-03-24T15:00:00-05:00', '2026-03-02', '2026-04-30', {
+        lineId: '12',
+        customer: {
+          id: 'C-1',
+          name: 'Lone Star Fabrication & Erection Company of Greater Houston',
+          email: 'purchasing@lonestar.example',
+        },
+        item: {
+          sku: 'HRC-0188-48-096-PO',
+          description: 'x',
+          product: '3/16" HRC 48" x 96" pickled & oiled, A1011 CS Type B',
+        },
+        supplier: { id: 'MILL-7', name: 'Gulf Coast Steel Mill (Beaumont works)' },
+        owner: { id: 'U-17', name: 'Dana Ortiz-Villanueva', email: 'dana@svc.example' },
+      }),
+    );
+    const [row] =
+      buildMorningReview({ open: [long], closedSince: [], lastReviewAt, now, calendar }).sections[0]?.rows ??
+      [];
+    if (!row) throw new Error('no row');
+    const full: MorningReview = {
+      ...buildMorningReview({ open: [], closedSince: [], lastReviewAt, now, calendar }),
+      totals: {
+        open: 100_000,
+        openValue: { USD: 987_654_321, EUR: 12_345_678 },
+        openWithoutValue: 12,
+        openTons: 123_456,
+        closedSinceLastReview: 345,
+      },
+    };
+    full.sections = full.sections.map((section) => ({
+      ...section,
+      total: 5000,
+      rows: Array.from({ length: DEFAULT_ROWS_PER_SECTION }, () => ({
+        ...row,
+        why: 'Slipped 4 times, 1 since the last review, last Apr 12 → Apr 30. Also: escalated to the VP; 23 days past the original date; awaiting the customer.',
+      })),
+      ...(section.kind === 'nextActions' ? { groups: [{ owner: row.owner, total: 5000 }] } : {}),
+    }));
+
+    // Act
+    const email = renderReviewEmail(full, {
+      name: 'Gulf Plains Steel Service',
+      backorderBaseUrl: 'https://ops.gulfplains-steel.example/backorders',
+    });
+
+    // Assess: Gmail clips past 102 KB.
+    expect(Buffer.byteLength(email.html, 'utf8')).toBeLessThan(100_000);
   });
 
   it('refuses a link base that is not http(s)', () => {
