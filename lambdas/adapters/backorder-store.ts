@@ -168,7 +168,7 @@ export class BackorderStore {
     }
   }
 
-  /** The timeline of one backorder, oldest first. */
+  /** The timeline of one backorder, in the order things happened (`occurredAt`). */
   async timeline(key: BackorderKey): Promise<TimelineEntry[]> {
     const entries: TimelineEntry[] = [];
     let cursor: Record<string, unknown> | undefined;
@@ -225,7 +225,8 @@ function recordItem(record: Backorder): Record<string, unknown> {
 }
 
 function timelineItem(record: Backorder, entry: TimelineEntry): Record<string, unknown> {
-  return { pk: recordKey(record).pk, sk: `EVENT#${entry.receivedAt}#${entry.id}`, entry };
+  // Ordered by when it happened for the business, then by receipt: deterministic even for events received in the same instant.
+  return { pk: recordKey(record).pk, sk: `EVENT#${entry.occurredAt}#${entry.receivedAt}#${entry.id}`, entry };
 }
 
 function lineKeyText(key: BackorderKey): string {

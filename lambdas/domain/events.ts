@@ -7,7 +7,7 @@ import { z } from 'zod';
 
 const isoDate = z
   .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD')
+  .regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'expected a date as YYYY-MM-DD', abort: true })
   .refine((value) => isRealDate(value), 'not a calendar date')
   .meta({ format: 'date', example: '2026-03-22' });
 

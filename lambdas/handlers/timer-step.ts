@@ -12,6 +12,7 @@ import { type Audience, Texter } from '#adapters/texter.ts';
 import type { TimerInput } from '#adapters/workflow-starter.ts';
 import { type Backorder, backorderId, type Notice } from '#domain/backorder.ts';
 import { decisionLinks } from '#domain/decision.ts';
+import { daysBetween } from '#domain/messages/format.ts';
 import {
   customerNotice,
   managerAutoSentNotice,
@@ -209,9 +210,7 @@ async function send(record: Backorder, action: DueAction, deps: TimerStepDepende
       return textOrEmail(manager, 'manager', managerSlipText(record, slipNumber(action.trigger)), deps);
     }
     case 'vpAlert': {
-      const days = Math.round(
-        (deps.now().getTime() - Date.parse(`${record.originalShipDate}T00:00:00Z`)) / 86_400_000,
-      );
+      const days = daysBetween(record.originalShipDate, deps.organisation.calendar.localDate(deps.now()));
       const ids = await Promise.all(
         config.people.vps.map((vp) => textOrEmail(vp, 'vp', vpText(record, days), deps)),
       );
