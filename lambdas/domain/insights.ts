@@ -105,6 +105,7 @@ export const FIELD = {
 
 /** Days-late buckets, in order; `onTime` is zero days late or early. */
 export const DAYS_LATE_BUCKETS = ['onTime', '1-3', '4-7', '8-14', '15-28', '29+'] as const;
+/** One of {@link DAYS_LATE_BUCKETS}. */
 export type DaysLateBucket = (typeof DAYS_LATE_BUCKETS)[number];
 
 /** The bucket of a number of days late: ≤ 0, 1–3, 4–7, 8–14, 15–28, ≥ 29. */
@@ -377,6 +378,7 @@ export const DEFAULT_THRESHOLDS: InsightThresholds = {
   recurringSlipMinBackorders: 3,
 };
 
+/** What `GET /v1/insights?from=&to=` asks for. */
 export interface InsightsQuery {
   /** First and last period of the range, inclusive (`YYYY-MM`). */
   from: string;
@@ -396,6 +398,7 @@ export interface Measures {
   value: Record<string, number>;
 }
 
+/** How the backorder count moved against the previous range. */
 export interface Trend {
   /** Backorders now minus before. */
   change: number;
@@ -404,6 +407,7 @@ export interface Trend {
   direction: 'up' | 'down' | 'flat' | 'new';
 }
 
+/** One product, mill, customer or pair: its counts now and before. */
 export interface Breakdown {
   key: string;
   label: string;
@@ -414,8 +418,10 @@ export interface Breakdown {
   share: number;
 }
 
+/** The patterns the insights look for. */
 export type InsightFlagKind = 'sourcingProblem' | 'planningConversation' | 'recurringSlips';
 
+/** A pattern found: what, where, and the numbers that made it fire. */
 export interface InsightFlag {
   kind: InsightFlagKind;
   /** `Sourcing problem`, `Planning conversation`, `Slips keep recurring`. */
@@ -429,6 +435,7 @@ export interface InsightFlag {
   numbers: Record<string, number>;
 }
 
+/** How a mill kept its dates in the range: announced slips and observed delays. */
 export interface MillReliability {
   mill: string;
   label: string;
@@ -456,6 +463,7 @@ export interface MillReliability {
   };
 }
 
+/** How many notices went out within the SLA, for one owner or one month. */
 export interface SlaCompliance {
   /** The owner id, or the period for the monthly rows. */
   key: string;
@@ -470,6 +478,7 @@ export interface SlaCompliance {
   complained: number;
 }
 
+/** The answer of `GET /v1/insights`. */
 export interface Insights {
   range: { from: string; to: string };
   previousRange: { from: string; to: string };
@@ -534,6 +543,8 @@ export function insightsFrom(counters: CounterRow[], query: InsightsQuery): Insi
           share: totals.backorders > 0 ? measures.backorders / totals.backorders : 0,
         };
       })
+      // ADD leaves an item at zero when a line moves away (another mill, a corrected product).
+      .filter((row) => row.current.backorders !== 0 || row.previous.backorders !== 0)
       .sort(byBackorders);
 
   const byProduct = breakdown('product');
@@ -598,7 +609,7 @@ function flagsOf(input: {
         dimension: 'productMill',
         key: pair.key,
         label: pair.label,
-        finding: `${pair.label}: ${count} of ${total} backorders ${when} (${percent(share)}), at or above the ${percent(thresholds.sourcingProblemShare)} sourcing-problem threshold; ${count} of the product's ${ofProduct}.`,
+        finding: `${pair.label}: ${count} of ${total} backorders ${when} (${percent(share)}), at or above the ${percent(thresholds.sourcingProblemShare)} sourcing-problem threshold; ${count} of the ${ofProduct} ${pair.product} backorders came from this mill.`,
         numbers: {
           backorders: count,
           totalBackorders: total,
@@ -705,6 +716,9 @@ function millReliabilityOf(current: Aggregate, byMill: Breakdown[]): MillReliabi
         },
       };
     })
+    .filter(
+      (mill) => mill.backorders + mill.revisedDates + mill.observed.shipped + mill.observed.cancelled !== 0,
+    )
     .sort(
       (a, b) =>
         b.backorders - a.backorders || b.observed.shipped - a.observed.shipped || compareText(a.mill, b.mill),
@@ -719,21 +733,25 @@ export function sampleStdDev(n: number, sum: number, sumOfSquares: number): numb
 }
 
 function slaRows(aggregate: Aggregate, dimension: 'ownerSla' | 'noticeSla'): SlaCompliance[] {
-  return aggregate.keys(dimension).map((key) => {
+  return aggregate.keys(dimension).flatMap((key): SlaCompliance[] => {
     const row = aggregate.get(dimension, key);
     const sent = field(row, FIELD.sent);
     const withinSla = field(row, FIELD.withinSla);
-    return {
-      key,
-      label: row?.label ?? key,
-      sent,
-      withinSla,
-      share: sent > 0 ? withinSla / sent : null,
-      failed: field(row, FIELD.failed),
-      delivered: field(row, FIELD.delivered),
-      bounced: field(row, FIELD.bounced),
-      complained: field(row, FIELD.complained),
-    };
+    const failed = field(row, FIELD.failed);
+    if (sent === 0 && failed === 0) return [];
+    return [
+      {
+        key,
+        label: row?.label ?? key,
+        sent,
+        withinSla,
+        share: sent > 0 ? withinSla / sent : null,
+        failed,
+        delivered: field(row, FIELD.delivered),
+        bounced: field(row, FIELD.bounced),
+        complained: field(row, FIELD.complained),
+      },
+    ];
   });
 }
 

@@ -84,6 +84,7 @@ export interface ReviewGroup {
   total: number;
 }
 
+/** One section of the review: its true size and its most urgent rows. */
 export interface ReviewSection {
   kind: ReviewSectionKind;
   title: string;
@@ -94,6 +95,7 @@ export interface ReviewSection {
   groups?: ReviewGroup[];
 }
 
+/** The headline numbers over every open line (not only the listed ones). */
 export interface ReviewTotals {
   open: number;
   /** Open order value per ISO-4217 currency; lines without a value are counted in `openWithoutValue`. */
@@ -104,6 +106,7 @@ export interface ReviewTotals {
   closedSinceLastReview: number;
 }
 
+/** The review as data: the JSON of `GET /v1/review` and the source of the email. */
 export interface MorningReview {
   /** The company-local date of the review. */
   date: string;
@@ -114,6 +117,7 @@ export interface MorningReview {
   totals: ReviewTotals;
 }
 
+/** What the review is built from: two indexed queries and the clock. */
 export interface MorningReviewInput {
   /** The open backorders (the open-status index). */
   open: Backorder[];

@@ -42,6 +42,7 @@ export type LeadTimeSource =
   /** The quoted lead time plus the observed delays of the mills that supply the SKU, pooled. */
   | { kind: 'mills'; baseDays: number; mills: MillDelayStats[] };
 
+/** Demand, lead times and the planner's choices. */
 export interface SafetyStockInput {
   demand: SkuDemand[];
   /** Per SKU. A SKU without one is ranked but gets no number. */
@@ -66,6 +67,7 @@ export interface SafetyStockInput {
   minLeadTimeObservations?: number;
 }
 
+/** The demand side of the formula, with the series it came from. */
 export interface DemandStats {
   periods: number;
   periodDays: number;
@@ -77,6 +79,7 @@ export interface DemandStats {
   series: { period: string; quantity: number }[];
 }
 
+/** The lead-time side of the formula, in days, with where it came from. */
 export interface LeadTimeStats {
   source: LeadTimeSource['kind'] | 'none';
   observations: number;
@@ -90,6 +93,7 @@ export interface LeadTimeStats {
   mills?: MillDelayStats[];
 }
 
+/** A number with its arithmetic, or why there is none. */
 export type SafetyStockResult =
   | {
       kind: 'suggestion';
@@ -105,6 +109,7 @@ export type SafetyStockResult =
     }
   | { kind: 'insufficientData'; reasons: string[] };
 
+/** One SKU of the ranking: its inputs next to its suggestion. */
 export interface SafetyStockSuggestion {
   /** 1 = the highest velocity. */
   rank: number;
@@ -118,6 +123,7 @@ export interface SafetyStockSuggestion {
   result: SafetyStockResult;
 }
 
+/** The ranking and the settings every suggestion in it used. */
 export interface SafetyStockReport {
   serviceLevel: number;
   z: number;
@@ -134,9 +140,13 @@ export const SERVICE_LEVEL_Z: Readonly<Record<string, number>> = {
   '0.99': 2.3263,
 };
 
+/** Out of stock in at most 1 lead time in 20. */
 export const DEFAULT_SERVICE_LEVEL = 0.95;
+/** The top 20 highest-velocity SKUs. */
 export const DEFAULT_TOP = 20;
+/** Below three points a sample standard deviation says little; the suggestion says so instead. */
 export const DEFAULT_MIN_DEMAND_PERIODS = 3;
+/** As for demand: three observed lead times at least. */
 export const DEFAULT_MIN_LEAD_TIME_OBSERVATIONS = 3;
 
 /**

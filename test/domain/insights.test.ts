@@ -568,6 +568,12 @@ describe('insights over a period', () => {
       'sourcingProblem HRC/MILL-7',
     ]);
     expect(kinds(sumRows(below)).filter((kind) => kind.startsWith('sourcing'))).toEqual([]);
+    expect(insightsFrom(sumRows(at), { from: '2026-03', to: '2026-03' }).flags[0]).toMatchObject({
+      title: 'Sourcing problem',
+      finding:
+        'HRC from MILL-7: 60 of 100 backorders in 2026-03 (60%), at or above the 60% sourcing-problem threshold; 60 of the 60 HRC backorders came from this mill.',
+      numbers: { backorders: 60, totalBackorders: 100, share: 0.6, threshold: 0.6, productBackorders: 60 },
+    });
   });
 
   it('flags a customer at exactly the planning-conversation share, and not one backorder below it', () => {
@@ -727,6 +733,22 @@ describe('insights over a period', () => {
       ['2026-02', 2, 2, 1, 0, 0],
       ['2026-03', 4, 2, 0.5, 1, 1],
     ]);
+  });
+
+  it('leaves out what a line moved away from: counters ADD left at zero', () => {
+    // Prepare: one backorder counted for MILL-7, then moved to MILL-9.
+    const rows = sumRows(opened('2026-03', 'HRC', 'MILL-9', 'C-1', 1)).concat([
+      row('2026-03', 'mill', 'MILL-7', { backorders: 0, slips: 0 }, 'Old mill'),
+      row('2026-03', 'ownerSla', 'U-17', { sent: 0 }, 'Dana Ortiz'),
+    ]);
+
+    // Act
+    const insights = insightsFrom(rows, { from: '2026-03', to: '2026-03' });
+
+    // Assess
+    expect(insights.byMill.map((mill) => mill.key)).toEqual(['MILL-9']);
+    expect(insights.millReliability.map((mill) => mill.mill)).toEqual(['MILL-9']);
+    expect(insights.noticeSla.byOwner).toEqual([]);
   });
 
   it('compares with the same number of months before, and refuses a malformed range', () => {
