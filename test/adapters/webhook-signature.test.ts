@@ -25,8 +25,12 @@ describe('Standard Webhooks verification', () => {
     const skew = (seconds: number) => new Date(now.getTime() + seconds * 1000);
     expect(() => verifyWebhook(signedHeaders(body, { at: skew(-300) }), body, secrets, now)).not.toThrow();
     expect(() => verifyWebhook(signedHeaders(body, { at: skew(300) }), body, secrets, now)).not.toThrow();
-    expect(() => verifyWebhook(signedHeaders(body, { at: skew(-301) }), body, secrets, now)).toThrow(InvalidSignatureError);
-    expect(() => verifyWebhook(signedHeaders(body, { at: skew(301) }), body, secrets, now)).toThrow(InvalidSignatureError);
+    expect(() => verifyWebhook(signedHeaders(body, { at: skew(-301) }), body, secrets, now)).toThrow(
+      InvalidSignatureError,
+    );
+    expect(() => verifyWebhook(signedHeaders(body, { at: skew(301) }), body, secrets, now)).toThrow(
+      InvalidSignatureError,
+    );
   });
 
   it('refuses a body changed after signing, and missing headers', () => {

@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { InvalidConfigError, managerOf, parseOrganisationConfig } from '#domain/organisation.ts';
 
-const sample = JSON.parse(readFileSync(new URL('../../config/organisation.sample.json', import.meta.url), 'utf8'));
+const sample = JSON.parse(
+  readFileSync(new URL('../../config/organisation.sample.json', import.meta.url), 'utf8'),
+);
 
 describe('the organisation configuration', () => {
   it('accepts the sample with the defaults of CONTRACT §5', () => {
@@ -15,7 +17,13 @@ describe('the organisation configuration', () => {
   });
 
   it('fills defaults for what a small company leaves out', () => {
-    const config = parseOrganisationConfig({ ...sample, notices: {}, escalation: {}, nextAction: {}, insights: {} });
+    const config = parseOrganisationConfig({
+      ...sample,
+      notices: {},
+      escalation: {},
+      nextAction: {},
+      insights: {},
+    });
     expect(config.notices).toMatchObject({ mode: 'immediate', slaBusinessHours: 4, decisionLinkDays: 14 });
     expect(config.escalation).toMatchObject({ vpAfterDaysPastOriginal: 14, textGroupingMinutes: 2 });
     expect(config.insights).toEqual({ sourcingProblemShare: 0.6, planningConversationShare: 0.3 });
@@ -35,7 +43,9 @@ describe('the organisation configuration', () => {
 
   it('refuses a manager mapping to nobody', () => {
     const bad = { ...sample, people: { ...sample.people, ownerManagers: { 'U-9': 'M-404' } } };
-    expect(() => parseOrganisationConfig(bad)).toThrow(/people.ownerManagers.U-9: no manager with id "M-404"/);
+    expect(() => parseOrganisationConfig(bad)).toThrow(
+      /people.ownerManagers.U-9: no manager with id "M-404"/,
+    );
   });
 
   it('finds an owner’s manager, or the default one', () => {

@@ -7,10 +7,14 @@ import { actionId, type DueAction, fulfil, outstandingActions, plan } from '#dom
 import { policyFor } from '#domain/policy.ts';
 import { closing, delayed } from '#test/support/erp-events.ts';
 
-const sample = JSON.parse(readFileSync(new URL('../../config/organisation.sample.json', import.meta.url), 'utf8'));
+const sample = JSON.parse(
+  readFileSync(new URL('../../config/organisation.sample.json', import.meta.url), 'utf8'),
+);
 const config = parseOrganisationConfig(sample);
 const policy = policyFor(config);
-const review = policyFor(parseOrganisationConfig({ ...sample, notices: { ...sample.notices, mode: 'review' } }));
+const review = policyFor(
+  parseOrganisationConfig({ ...sample, notices: { ...sample.notices, mode: 'review' } }),
+);
 
 function replay(...events: ErpEvent[]): Backorder {
   let record: Backorder | undefined;
@@ -19,7 +23,8 @@ function replay(...events: ErpEvent[]): Backorder {
   return record;
 }
 
-const kinds = (actions: DueAction[]) => actions.map((action) => `${actionId(action)}@${action.dueAt.toISOString()}`);
+const kinds = (actions: DueAction[]) =>
+  actions.map((action) => `${actionId(action)}@${action.dueAt.toISOString()}`);
 
 describe('what a backorder is owed', () => {
   // Tuesday 2026-03-10 14:05 Chicago (CDT, UTC-5).
@@ -52,15 +57,24 @@ describe('what a backorder is owed', () => {
   });
 
   it('owes nothing once closed', () => {
-    const closed = replay(delayed('2026-03-10T14:05:00-05:00', '2026-03-22'), closing('backorder.shipped', '2026-03-11T10:00:00-05:00'));
+    const closed = replay(
+      delayed('2026-03-10T14:05:00-05:00', '2026-03-22'),
+      closing('backorder.shipped', '2026-03-11T10:00:00-05:00'),
+    );
     expect(outstandingActions(closed, policy)).toEqual([]);
     expect(plan(closed, policy, new Date('2030-01-01T00:00:00Z'))).toEqual({ due: [] });
   });
 
   it('in review mode asks the owner first, warns after three business hours, and auto-sends at the deadline', () => {
     // Friday 2026-01-16 16:30 Chicago; Monday the 19th is Martin Luther King Jr. Day.
-    const record = replay(delayed('2026-01-16T16:30:00-06:00', '2026-01-30', { originalShipDate: '2026-01-20' }));
-    expect(kinds(outstandingActions(record, review)).filter((k) => k.startsWith('notice') || k.startsWith('customer'))).toEqual([
+    const record = replay(
+      delayed('2026-01-16T16:30:00-06:00', '2026-01-30', { originalShipDate: '2026-01-20' }),
+    );
+    expect(
+      kinds(outstandingActions(record, review)).filter(
+        (k) => k.startsWith('notice') || k.startsWith('customer'),
+      ),
+    ).toEqual([
       'noticeReview:1@2026-01-16T22:30:00.000Z',
       'noticeReviewWarning:1@2026-01-20T16:30:00.000Z',
       'customerNotice:1@2026-01-20T17:30:00.000Z',
@@ -68,10 +82,16 @@ describe('what a backorder is owed', () => {
   });
 
   it('sends an approved notice at approval rather than at the deadline', () => {
-    const record = replay(delayed('2026-01-16T16:30:00-06:00', '2026-01-30', { originalShipDate: '2026-01-20' }));
+    const record = replay(
+      delayed('2026-01-16T16:30:00-06:00', '2026-01-30', { originalShipDate: '2026-01-20' }),
+    );
     const approved: Backorder = {
       ...record,
-      notices: record.notices.map((n) => ({ ...n, approvedAt: '2026-01-16T22:45:00.000Z', reviewRequestedAt: n.learnedAt })),
+      notices: record.notices.map((n) => ({
+        ...n,
+        approvedAt: '2026-01-16T22:45:00.000Z',
+        reviewRequestedAt: n.learnedAt,
+      })),
     };
     const notice = outstandingActions(approved, review).find((action) => action.kind === 'customerNotice');
     expect(notice).toMatchObject({ dueAt: new Date('2026-01-16T22:45:00.000Z'), autoSent: false });
@@ -114,7 +134,10 @@ describe('recording what was done', () => {
   it('records nothing on a closed backorder', () => {
     const record = replay(delayed('2026-03-10T14:05:00-05:00', '2026-03-22'));
     const [notice] = outstandingActions(record, policy);
-    const closed = replay(delayed('2026-03-10T14:05:00-05:00', '2026-03-22'), closing('backorder.cancelled', '2026-03-10T15:00:00-05:00'));
+    const closed = replay(
+      delayed('2026-03-10T14:05:00-05:00', '2026-03-22'),
+      closing('backorder.cancelled', '2026-03-10T15:00:00-05:00'),
+    );
     if (!notice) throw new Error('no notice owed');
     expect(fulfil(closed, notice, { at }, policy)).toBeUndefined();
   });

@@ -75,11 +75,20 @@ export class TestSystem {
   }
 
   /** Moves the virtual clock (ISO duration) and waits for everything due by then to finish. */
-  async advance(duration = 'PT0S'): Promise<string> {
+  advance(duration = 'PT0S'): Promise<string> {
+    return this.moveClock({ advanceBy: duration });
+  }
+
+  /** Moves the virtual clock to an instant and waits for everything due by then to finish. */
+  advanceTo(instant: string): Promise<string> {
+    return this.moveClock({ to: instant });
+  }
+
+  private async moveClock(request: { advanceBy: string } | { to: string }): Promise<string> {
     const response = await fetch(`${this.url}/_local/clock`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ advanceBy: duration }),
+      body: JSON.stringify(request),
     });
     return ((await response.json()) as { now: string }).now;
   }
