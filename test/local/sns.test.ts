@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   InvalidParameterException,
   type MessageAttributeValue,
@@ -28,9 +31,24 @@ const VP = '+15550100003';
 const ALL_TEXTS = '+15550100004';
 const SO_WATCHER = '+15550100005';
 
+/** The template of a throwaway stack, synthesized into a directory removed straight after. */
+function synthesized(build: (stack: Stack) => void): Record<string, unknown> {
+  const outdir = mkdtempSync(join(tmpdir(), 'sns-fixture-'));
+  try {
+    const stack = new Stack(new App({ outdir }), 'Fixture');
+    build(stack);
+    return Template.fromStack(stack).toJSON() as Record<string, unknown>;
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
 /** A tiny stack with the subscription shapes the real one uses: SMS, filter policies on attributes. */
 function fixtureTemplate(): Record<string, unknown> {
-  const stack = new Stack(new App(), 'Fixture');
+  return synthesized(addTopicsAndSubscriptions);
+}
+
+function addTopicsAndSubscriptions(stack: Stack): void {
   const alerts = new Topic(stack, 'Alerts');
   new Topic(stack, 'Quiet');
   const sms = (id: string, endpoint: string, filterPolicy?: Record<string, SubscriptionFilter>) =>
@@ -54,7 +72,6 @@ function fixtureTemplate(): Record<string, unknown> {
     order: SubscriptionFilter.stringFilter({ matchPrefixes: ['SO-'] }),
     test: SubscriptionFilter.notExistsFilter(),
   });
-  return Template.fromStack(stack).toJSON() as Record<string, unknown>;
 }
 
 function strings(values: Record<string, string>): Record<string, MessageAttributeValue> {
@@ -226,14 +243,14 @@ describe('the local SNS', () => {
 describe('reading subscriptions from a template', () => {
   it('refuses a protocol it cannot deliver rather than drop its messages', () => {
     // Prepare
-    const stack = new Stack(new App(), 'Email');
-    const topic = new Topic(stack, 'Alerts');
-    new Subscription(stack, 'Mail', {
-      topic,
-      protocol: SubscriptionProtocol.EMAIL,
-      endpoint: 'ops@svc.example',
+    const template = synthesized((stack) => {
+      const topic = new Topic(stack, 'Alerts');
+      new Subscription(stack, 'Mail', {
+        topic,
+        protocol: SubscriptionProtocol.EMAIL,
+        endpoint: 'ops@svc.example',
+      });
     });
-    const template = Template.fromStack(stack).toJSON() as Record<string, unknown>;
 
     // Act
     const reading = () => smsSubscriptionsFromTemplate(template, topicArnsFromTemplate(template));
