@@ -141,4 +141,57 @@ describe('recording what was done', () => {
     if (!notice) throw new Error('no notice owed');
     expect(fulfil(closed, notice, { at }, policy)).toBeUndefined();
   });
+
+  it('marks a manager escalation sent once', () => {
+    const slipped = replay(
+      delayed('2026-03-10T14:05:00-05:00', '2026-03-22'),
+      delayed('2026-03-11T09:00:00-05:00', '2026-03-29'),
+    );
+    const alert = outstandingActions(slipped, policy).find((action) => action.kind === 'managerAlert');
+    if (!alert) throw new Error('no manager alert owed');
+    const done = fulfil(slipped, alert, { at }, policy);
+
+    expect(actionId(alert)).toBe('managerAlert:slip-2');
+    expect(done?.escalations).toEqual([
+      expect.objectContaining({ trigger: 'slip-2', status: 'sent', sentAt: at.toISOString() }),
+    ]);
+    expect(done && fulfil(done, alert, { at }, policy)).toBeUndefined();
+  });
+
+  it('records the review request and warning on the notice, and the owner told of a decision', () => {
+    const record = replay(
+      delayed('2026-01-16T16:30:00-06:00', '2026-01-30', { originalShipDate: '2026-01-20' }),
+    );
+    const [review] = outstandingActions(record, review);
+    if (!review || review.kind !== 'noticeReview') throw new Error('no review owed');
+    const asked = fulfil(record, review, { at }, review);
+    expect(actionId(review)).toBe('noticeReview:1');
+    expect(asked?.notices[0]?.reviewRequestedAt).toBe(at.toISOString());
+    const warning =
+      asked && outstandingActions(asked, review).find((action) => action.kind === 'noticeReviewWarning');
+    if (!asked || !warning) throw new Error('no warning owed');
+    expect(fulfil(asked, warning, { at }, review)?.notices[0]?.reviewWarnedAt).toBe(at.toISOString());
+
+    const decided: Backorder = {
+      ...record,
+      customerDecision: { revision: 1, choice: { kind: 'wait' }, decidedAt: '2026-01-16T23:00:00.000Z' },
+    };
+    const tell = outstandingActions(decided, policy).find((action) => action.kind === 'decisionToOwner');
+    if (!tell) throw new Error('owner not owed the decision');
+    expect(actionId(tell)).toBe('decisionToOwner:1');
+    const told = fulfil(decided, tell, { at }, policy);
+    expect(told?.customerDecision?.ownerToldAt).toBe(at.toISOString());
+    expect(told && fulfil(told, tell, { at }, policy)).toBeUndefined();
+    expect(told && outstandingActions(told, policy).some((action) => action.kind === 'decisionToOwner')).toBe(
+      false,
+    );
+  });
+
+  it('does not remind the owner of a next-action date that has since moved', () => {
+    const record = replay(delayed('2026-03-10T14:05:00-05:00', '2026-03-22'));
+    const reminder = outstandingActions(record, policy).find((action) => action.kind === 'ownerReminder');
+    if (!reminder) throw new Error('no reminder owed');
+    const moved = { ...record, nextActionAt: '2026-03-20T15:00:00.000Z' };
+    expect(fulfil(moved, reminder, { at }, policy)).toBeUndefined();
+  });
 });
