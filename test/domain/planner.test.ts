@@ -162,10 +162,10 @@ describe('recording what was done', () => {
     const record = replay(
       delayed('2026-01-16T16:30:00-06:00', '2026-01-30', { originalShipDate: '2026-01-20' }),
     );
-    const [review] = outstandingActions(record, review);
-    if (!review || review.kind !== 'noticeReview') throw new Error('no review owed');
-    const asked = fulfil(record, review, { at }, review);
-    expect(actionId(review)).toBe('noticeReview:1');
+    const [request] = outstandingActions(record, review);
+    if (!request || request.kind !== 'noticeReview') throw new Error('no review owed');
+    const asked = fulfil(record, request, { at }, review);
+    expect(actionId(request)).toBe('noticeReview:1');
     expect(asked?.notices[0]?.reviewRequestedAt).toBe(at.toISOString());
     const warning =
       asked && outstandingActions(asked, review).find((action) => action.kind === 'noticeReviewWarning');
