@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { InvalidConfigError, parseOrganisationConfig } from '#domain/organisation.ts';
 import { startLocalSystem } from '#local/system.ts';
@@ -32,6 +33,8 @@ async function main(): Promise<void> {
   } catch (error) {
     fail(error instanceof InvalidConfigError ? error.message : `${configFile} is not valid JSON`);
   }
+  // Booting takes a while (DynamoDB Local, the synthesis): say at once that the port is taken.
+  if (port !== 0 && !(await portIsFree(port))) fail(portInUse(port));
   if (reset) rmSync(dataDir, { recursive: true, force: true });
   const decisionSecret = process.env.DECISION_SECRET ?? persistentSecret(join(dataDir, 'decision-secret'));
 
@@ -44,12 +47,30 @@ async function main(): Promise<void> {
     decisionSecret,
     configFile,
   }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'EADDRINUSE')
-      fail(`port ${port} is in use: stop what runs there or set PORT=<another port>`);
+    if (error.code === 'EADDRINUSE') fail(portInUse(port));
     fail(error.message.split('\n')[0] ?? String(error));
   });
 
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    // A second Ctrl-C while stopping means "now": the DynamoDB Local JVM still goes, as its stdin closes.
+    if (stopping) process.exit(130);
+    stopping = true;
+    console.log(`\n${signal}: stopping (the data stays in ${dataDir})…`);
+    const timeout = setTimeout(() => fail('did not stop within 20 s; stopped it anyway'), 20_000);
+    timeout.unref();
+    system.stop().then(
+      () => process.exit(0),
+      (error: unknown) => fail(`stopping failed: ${error instanceof Error ? error.message : String(error)}`),
+    );
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+
   const sample = 'test/fixtures/erp/v1/backorder.delayed.json';
+  // The signing helper reads the same variables; name them when they differ from its defaults.
+  const signEnv = process.env.WEBHOOK_SECRET ? `WEBHOOK_SECRET='${webhookSecret}' ` : '';
+  const signUrl = system.url === 'http://127.0.0.1:3000' ? '' : ` --url ${system.url}`;
   console.log(
     [
       '',
@@ -64,20 +85,17 @@ async function main(): Promise<void> {
       `  Data           ${dataDir}${reset ? ' (reset)' : ''}`,
       '',
       'Post a signed event:',
-      `  npm run --silent sign -- ${sample} | sh`,
+      `  ${signEnv}npm run --silent sign -- ${sample}${signUrl} | sh`,
       'Move the clock two weeks on:',
       `  curl -s -X POST ${system.url}/_local/clock -H 'content-type: application/json' -d '{"advanceBy":"P14D"}'`,
+      'Play a week at a steel service center:',
+      `  npm run demo -- --url ${system.url}`,
       '',
       'Ctrl-C stops it; data stays in the data folder (npm start -- --reset starts clean).',
+      // The last line, for scripts and tests that start this and wait until it answers.
+      `Listening on ${system.url}`,
     ].join('\n'),
   );
-
-  const shutdown = async () => {
-    await system.stop();
-    process.exit(0);
-  };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
 }
 
 /** Decision links must outlive a restart, so the local signing key is kept with the data. */
@@ -87,6 +105,19 @@ function persistentSecret(file: string): string {
   mkdirSync(join(file, '..'), { recursive: true });
   writeFileSync(file, secret, { mode: 0o600 });
   return secret;
+}
+
+/** Whether nothing listens on the port of 127.0.0.1 (the gateway binds there). */
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolvePromise) => {
+    const probe = createServer();
+    probe.once('error', () => resolvePromise(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolvePromise(true)));
+  });
+}
+
+function portInUse(port: number): string {
+  return `port ${port} is in use: stop what runs there or set PORT=<another port>`;
 }
 
 function fail(message: string): never {
