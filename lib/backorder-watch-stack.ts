@@ -1,103 +1,192 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { parseOrganisationConfig } from '#domain/organisation.ts';
 import { Api } from '#lib/api.ts';
+import { DeliveryFeedback } from '#lib/delivery-feedback.ts';
 import { Messaging } from '#lib/messaging.ts';
-import { ProjectFunction } from '#lib/project-function.ts';
+import { acknowledge } from '#lib/nag.ts';
+import { Observability } from '#lib/observability.ts';
+import { type Invocation, ProjectFunction, type TableAccess } from '#lib/project-function.ts';
+import { stageSettings } from '#lib/stage.ts';
 import { Store } from '#lib/store.ts';
 import { Workflow } from '#lib/workflow.ts';
 
 export interface BackorderWatchStackProps extends StackProps {
-  /** `prod` retains data and turns on deletion protection. @default 'dev' */
+  /** `dev` or `prod` (lib/stage.ts): retention, data protection, alarm actions. @default 'dev' */
   readonly stage?: string;
   /** The organisation configuration file, validated at synth. @default 'config/organisation.sample.json' */
   readonly organisationConfigFile?: string;
+  /** Verify this whole domain as the sender identity. @default the configuration's `company.senderEmail` address */
+  readonly senderDomain?: string;
+  /** Encrypt the table with a customer-managed KMS key created (and rotated yearly) by this stack. @default false */
+  readonly customerManagedKey?: boolean;
+  /** An address subscribed to the ops topic that alarms notify. @default none */
+  readonly opsEmail?: string;
+  /** Browser origins allowed by CORS. @default none: CORS closed */
+  readonly corsOrigins?: readonly string[];
 }
+
+/** The actions each handler performs on the table (see lambdas/adapters/backorder-store.ts). */
+const READ_RECORD: TableAccess = { actions: ['GetItem'] };
+/** `save`: the record (Put), its timeline entry (Put) and, for a record left unchanged, a ConditionCheck. */
+const SAVE_RECORD: TableAccess = { actions: ['GetItem', 'PutItem', 'ConditionCheckItem'] };
 
 export class BackorderWatchStack extends Stack {
   public readonly store: Store;
   public readonly workflow: Workflow;
   public readonly api: Api;
   public readonly messaging: Messaging;
+  public readonly deliveryFeedback: DeliveryFeedback;
+  public readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: BackorderWatchStackProps = {}) {
     super(scope, id, props);
+    const settings = stageSettings(props.stage ?? 'dev');
     const configFile = resolve(props.organisationConfigFile ?? 'config/organisation.sample.json');
     // A bad configuration fails `cdk synth`, not production.
     const config = parseOrganisationConfig(JSON.parse(readFileSync(configFile, 'utf8')), configFile);
+    const metricsNamespace = `BackorderWatch/${settings.stage}`;
 
-    this.store = new Store(this, 'Store', { retain: props.stage === 'prod' });
-    this.messaging = new Messaging(this, 'Messaging', { config });
+    const dataKey = props.customerManagedKey
+      ? new Key(this, 'DataKey', {
+          description: 'Backorder Watch table encryption',
+          enableKeyRotation: true,
+          removalPolicy: settings.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+        })
+      : undefined;
+    this.store = new Store(this, 'Store', { retain: settings.retainData, encryptionKey: dataKey });
+    this.messaging = new Messaging(this, 'Messaging', { config, senderDomain: props.senderDomain });
+    this.deliveryFeedback = new DeliveryFeedback(this, 'DeliveryFeedback', {
+      configurationSetName: this.messaging.configurationSetName,
+    });
+
     const webhookSecret = new Secret(this, 'WebhookSecret', {
       description: 'Standard Webhooks secrets shared with the ERP (whsec_…, space-separated while rotating)',
     });
+    acknowledge(
+      webhookSecret,
+      'AwsSolutions-SMG4',
+      'Shared with the ERP, which must sign with the new value before the old one is dropped: rotated by hand with both values active in between (docs/deploy.md), which a rotation Lambda cannot coordinate.',
+    );
     const decisionSecret = new Secret(this, 'DecisionSecret', {
       description: 'Signs the decision links in customer notices (whsec_…)',
       generateSecretString: { passwordLength: 48, excludePunctuation: true, includeSpace: false },
     });
+    acknowledge(
+      decisionSecret,
+      'AwsSolutions-SMG4',
+      'Links in sent emails stay valid for up to 90 days, so a new key is prepended and the old one kept until those links expire (docs/deploy.md); automatic replacement would break every live link.',
+    );
 
-    const fn = (id: string, entry: string, description: string, timeout?: Duration) =>
-      new ProjectFunction(this, id, { entry, description, organisationConfigFile: configFile, timeout });
+    const fn = (id: string, entry: string, description: string, invocation: Invocation, timeout?: Duration) =>
+      new ProjectFunction(this, id, {
+        entry,
+        description,
+        invocation,
+        organisationConfigFile: configFile,
+        timeout,
+        logRetention: settings.logRetention,
+        environment: { METRICS_NAMESPACE: metricsNamespace },
+      });
+    const api: Invocation = { kind: 'synchronous', by: 'API Gateway' };
+    const workflow: Invocation = { kind: 'synchronous', by: 'Step Functions' };
 
-    const erpEvents = fn('ErpEvents', 'lambdas/handlers/erp-events.ts', 'ERP webhook ingest');
-    erpEvents.bindTable(this.store.table, 'readWrite');
-    webhookSecret.grantRead(erpEvents.function);
-    erpEvents.function.addEnvironment('WEBHOOK_SECRET_ARN', webhookSecret.secretArn);
+    const erpEvents = fn('ErpEvents', 'lambdas/handlers/erp-events.ts', 'ERP webhook ingest', api);
+    erpEvents.bindTable(this.store.table, SAVE_RECORD);
+    erpEvents.bindSecret(webhookSecret, 'WEBHOOK_SECRET');
 
-    const read = fn('BackordersRead', 'lambdas/handlers/backorders-read.ts', "Operators' read API");
-    read.bindTable(this.store.table, 'read');
+    const read = fn('BackordersRead', 'lambdas/handlers/backorders-read.ts', "Operators' read API", api);
+    // Query: the timeline under a record's key, and the byStatus index for lists.
+    read.bindTable(this.store.table, { actions: ['GetItem', 'Query'], indexes: ['byStatus'] });
 
-    const decisions = fn('Decisions', 'lambdas/handlers/decisions.ts', "Customers' decision pages");
-    decisions.bindTable(this.store.table, 'readWrite');
-    decisionSecret.grantRead(decisions.function);
-    decisions.function.addEnvironment('DECISION_SECRET_ARN', decisionSecret.secretArn);
+    const decisions = fn('Decisions', 'lambdas/handlers/decisions.ts', "Customers' decision pages", api);
+    decisions.bindTable(this.store.table, SAVE_RECORD);
+    decisions.bindSecret(decisionSecret, 'DECISION_SECRET');
 
-    const openApi = fn('OpenApi', 'lambdas/handlers/openapi.ts', 'OpenAPI document');
+    const openApi = fn('OpenApi', 'lambdas/handlers/openapi.ts', 'OpenAPI document', api);
 
     const step = fn(
       'TimerStep',
       'lambdas/handlers/timer-step.ts',
       'Performs what a backorder is owed',
+      workflow,
       Duration.seconds(30),
     );
-    step.bindTable(this.store.table, 'readWrite');
-    decisionSecret.grantRead(step.function);
-    step.function.addEnvironment('DECISION_SECRET_ARN', decisionSecret.secretArn);
+    step.bindTable(this.store.table, { actions: [...READ_RECORD.actions, 'PutItem'] });
+    step.bindSecret(decisionSecret, 'DECISION_SECRET');
     this.messaging.alerts.grantPublish(step.function);
     step.function.addEnvironment('ALERTS_TOPIC_ARN', this.messaging.alerts.topicArn);
-    this.messaging.sender.grantSendEmail(step.function);
-    step.function.addEnvironment('SES_CONFIGURATION_SET', this.messaging.configurationSetName);
+    this.messaging.grantSendEmail(step.function);
 
     const failure = fn(
       'TimerFailure',
       'lambdas/handlers/timer-failure.ts',
       'Reports a failed backorder timer',
+      workflow,
     );
-    failure.bindTable(this.store.table, 'readWrite');
-    this.messaging.sender.grantSendEmail(failure.function);
-    failure.function.addEnvironment('SES_CONFIGURATION_SET', this.messaging.configurationSetName);
+    failure.bindTable(this.store.table, SAVE_RECORD);
+    this.messaging.grantSendEmail(failure.function);
 
-    this.workflow = new Workflow(this, 'Workflow', { step: step.function, failure: failure.function });
-    for (const starter of [erpEvents, decisions]) {
-      this.workflow.stateMachine.grantStartExecution(starter.function);
-      this.workflow.stateMachine.grantRead(starter.function);
-      this.workflow.stateMachine.grantExecution(starter.function, 'states:StopExecution');
-      starter.function.addEnvironment('STATE_MACHINE_ARN', this.workflow.stateMachine.stateMachineArn);
-    }
+    const sesEvents = fn(
+      'SesEvents',
+      'lambdas/handlers/ses-events.ts',
+      'Records SES delivery feedback on customer notices',
+      { kind: 'asynchronous', deadLetterQueue: this.deliveryFeedback.deadLetterQueue },
+    );
+    sesEvents.bindTable(this.store.table, SAVE_RECORD);
+    this.messaging.grantSendEmail(sesEvents.function);
+    this.deliveryFeedback.deliverTo(sesEvents.function);
+
+    this.workflow = new Workflow(this, 'Workflow', {
+      step: step.function,
+      failure: failure.function,
+      logRetention: settings.logRetention,
+    });
+    for (const starter of [erpEvents, decisions]) this.workflow.grantHandOver(starter.function);
 
     this.api = new Api(this, 'Api', {
       erpEvents: erpEvents.function,
       backordersRead: read.function,
       decisions: decisions.function,
       openApi: openApi.function,
+      corsOrigins: props.corsOrigins,
+      accessLogRetention: settings.logRetention,
+      operatorThreatProtection: settings.operatorThreatProtection,
+      retainOperators: settings.retainData,
     });
     const publicBaseUrl = config.company.publicBaseUrl ?? this.api.httpApi.apiEndpoint;
     step.function.addEnvironment('PUBLIC_BASE_URL', publicBaseUrl);
 
+    this.observability = new Observability(this, 'Observability', {
+      stateMachine: this.workflow.stateMachine,
+      functions: {
+        ErpEvents: erpEvents.function,
+        BackordersRead: read.function,
+        Decisions: decisions.function,
+        OpenApi: openApi.function,
+        TimerStep: step.function,
+        TimerFailure: failure.function,
+        SesEvents: sesEvents.function,
+      },
+      httpApi: this.api.httpApi,
+      alertsTopic: this.messaging.alerts,
+      configurationSetName: this.messaging.configurationSetName,
+      deadLetterQueues: [this.deliveryFeedback.deadLetterQueue],
+      metricsNamespace,
+      alarmActions: settings.alarmActions,
+      opsEmail: props.opsEmail,
+    });
+
     new CfnOutput(this, 'ApiUrl', { value: this.api.httpApi.apiEndpoint });
     new CfnOutput(this, 'WebhookSecretArn', { value: webhookSecret.secretArn });
+    new CfnOutput(this, 'DecisionSecretArn', { value: decisionSecret.secretArn });
+    new CfnOutput(this, 'OperatorsUserPoolId', { value: this.api.operators.userPoolId });
+    new CfnOutput(this, 'OperatorsClientId', { value: this.api.operatorsClient.userPoolClientId });
+    new CfnOutput(this, 'OpsTopicArn', { value: this.observability.opsTopic.topicArn });
+    new CfnOutput(this, 'SenderIdentity', { value: this.messaging.sender.emailIdentityName });
   }
 }

@@ -1,10 +1,17 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 
 export interface StoreProps {
   /** Keep the table (and refuse to delete it) when the stack goes away. @default false */
   readonly retain?: boolean;
+  /**
+   * Encrypt with this customer-managed key, for organisations that must control or audit key use;
+   * the functions' table grants then include the key.
+   * @default an AWS-managed key
+   */
+  readonly encryptionKey?: IKey;
 }
 
 /**
@@ -23,7 +30,9 @@ export class Store extends Construct {
       billingMode: BillingMode.PAY_PER_REQUEST,
       timeToLiveAttribute: 'expiresAt',
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      encryption: TableEncryption.AWS_MANAGED,
+      ...(props.encryptionKey
+        ? { encryption: TableEncryption.CUSTOMER_MANAGED, encryptionKey: props.encryptionKey }
+        : { encryption: TableEncryption.AWS_MANAGED }),
       deletionProtection: retain,
       removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });

@@ -1,4 +1,5 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Grant } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
@@ -16,6 +17,7 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { acknowledge, acknowledgeWildcardResource } from '#lib/nag.ts';
 
 export interface WorkflowProps {
   /** Performs what is due for one backorder generation and says when to wake next. */
@@ -86,9 +88,53 @@ export class Workflow extends Construct {
           retention: props.logRetention ?? RetentionDays.ONE_MONTH,
           removalPolicy: RemovalPolicy.DESTROY,
         }),
-        level: LogLevel.ERROR,
+        // Every state transition, but never its data: inputs and outputs are backorder keys and
+        // wake-up times today, and must not become customer details tomorrow.
+        level: LogLevel.ALL,
         includeExecutionData: false,
       },
     });
+
+    const role = this.stateMachine.role;
+    acknowledge(
+      role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'CloudWatch Logs delivery (logs:CreateLogDelivery and friends) and X-Ray (xray:PutTraceSegments) support no resource-level permissions; test/infra asserts they are the only actions granted on "*".',
+    );
+    for (const fn of [props.step, props.failure]) {
+      acknowledgeWildcardResource(
+        role,
+        `${fn.functionArn}:*`,
+        'Versions and aliases of this one function, which LambdaInvoke may call; no other function matches.',
+      );
+    }
+  }
+
+  /**
+   * Lets a handler hand backorders over to their timers (CONTRACT: one execution per record
+   * generation): start executions, and describe or stop this state machine's executions only.
+   * Tells the handler the state machine's ARN.
+   */
+  grantHandOver(handler: IFunction & { addEnvironment(key: string, value: string): unknown }): void {
+    const machine = this.stateMachine;
+    machine.grantStartExecution(handler);
+    const executions = Stack.of(this).formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${machine.stateMachineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    Grant.addToPrincipal({
+      grantee: handler,
+      actions: ['states:DescribeExecution', 'states:StopExecution'],
+      resourceArns: [executions],
+    });
+    handler.addEnvironment('STATE_MACHINE_ARN', machine.stateMachineArn);
+    if (!handler.role) throw new Error(`${handler.node.path} has no role to grant the hand-over to`);
+    acknowledgeWildcardResource(
+      handler.role,
+      executions,
+      'The executions of the backorder timer alone: they are named per backorder generation at run time, so no narrower ARN exists.',
+    );
   }
 }
