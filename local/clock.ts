@@ -116,7 +116,7 @@ export class VirtualClock {
     if (!Number.isFinite(ms) || ms < 0) {
       return Promise.reject(new RangeError(`the clock only moves forward: advanceBy(${ms})`));
     }
-    return this.#enqueue(() => this.#nowMs() + ms);
+    return this.#enqueue((now) => now + ms);
   }
 
   /**
@@ -240,16 +240,18 @@ export class VirtualClock {
     this.#timer = undefined;
   }
 
-  #enqueue(target: () => number): Promise<Date> {
-    const run = () => this.#advance(target());
+  #enqueue(target: (now: number) => number): Promise<Date> {
+    const run = () => this.#advance(target);
     const next = this.#advancing.then(run, run);
     this.#advancing = next.catch(noop);
     return next;
   }
 
-  async #advance(target: number): Promise<Date> {
+  /** `targetAt` is read against now when the advance starts, so "now + 0" is never in the past. */
+  async #advance(targetAt: (now: number) => number): Promise<Date> {
     if (this.#disposed) throw new Error('the virtual clock was disposed');
     const now = this.#nowMs();
+    const target = targetAt(now);
     if (target < now) {
       throw new RangeError(`the clock only moves forward: ${new Date(target).toISOString()} is before now`);
     }
