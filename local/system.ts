@@ -193,21 +193,27 @@ async function boot(
         message: 'Send { "advanceBy": "PT5H" } or { "to": "<ISO>" }.',
       });
     }
-    let target: number;
-    if (typeof request.advanceBy === 'string' && parseDuration(request.advanceBy) !== undefined) {
-      target = clock.now().getTime() + (parseDuration(request.advanceBy) ?? 0);
+    const duration = typeof request.advanceBy === 'string' ? parseDuration(request.advanceBy) : undefined;
+    let moving: Promise<Date>;
+    if (duration !== undefined) {
+      moving = clock.advanceBy(duration);
     } else if (typeof request.to === 'string' && !Number.isNaN(Date.parse(request.to))) {
-      target = Date.parse(request.to);
-      if (target < clock.now().getTime()) {
+      if (Date.parse(request.to) < clock.now().getTime()) {
         return reply(response, 400, { error: 'clock_backwards', message: 'The clock only moves forward.' });
       }
+      // Real time may pass the target while earlier advances finish: then it only settles.
+      const to = Date.parse(request.to);
+      moving = clock.advanceTo(to).catch((error: unknown) => {
+        if (error instanceof RangeError) return clock.advanceBy(0);
+        throw error;
+      });
     } else {
       return reply(response, 400, {
         error: 'invalid_clock_request',
         message: 'Send { "advanceBy": "PT5H" } (days, hours, minutes, seconds) or { "to": "<ISO instant>" }.',
       });
     }
-    const reached = await clock.advanceTo(Math.max(target, clock.now().getTime()));
+    const reached = await moving;
     saveClock(clockFile, clock);
     reply(response, 200, { now: reached.toISOString() });
   }
