@@ -160,15 +160,25 @@ function build(output: Output, inherited: LogFields): Logger {
 
 /**
  * Middy middleware: every entry of `logger` during a request carries its Lambda request id, and
- * an error that escapes the handler is logged once, redacted, before Lambda reports it.
+ * an error that escapes the handler is logged once, redacted, before Lambda reports it. HTTP
+ * handlers, whose `httpErrors` middleware turns expected errors into 4xx answers, pass
+ * `{ logErrors: false }` and log only what becomes a 500 there.
  */
-export function logRequests<TEvent, TResult>(logger: Logger): MiddlewareObj<TEvent, TResult, Error, Context> {
+export function logRequests<TEvent, TResult>(
+  logger: Logger,
+  options: { logErrors?: boolean } = {},
+): MiddlewareObj<TEvent, TResult, Error, Context> {
+  const logErrors = options.logErrors ?? true;
   return {
     before: (request) => {
       logger.appendKeys({ requestId: request.context.awsRequestId });
     },
-    onError: (request) => {
-      logger.error('request failed', { error: request.error });
-    },
+    ...(logErrors
+      ? {
+          onError: (request) => {
+            logger.error('request failed', { error: request.error });
+          },
+        }
+      : {}),
   };
 }

@@ -188,4 +188,17 @@ describe('logRequests', () => {
       }),
     ]);
   });
+
+  it('leaves errors to the HTTP error middleware when told to', async () => {
+    const { logger, entries } = capture();
+    const handler = middy<unknown, void>()
+      .use(logRequests(logger, { logErrors: false }))
+      .handler(async () => {
+        throw new Error('401 for a bad signature');
+      });
+
+    await expect(handler({}, context)).rejects.toThrow();
+
+    expect(entries()).toEqual([]);
+  });
 });
