@@ -20,6 +20,10 @@ export interface ApiProps {
   readonly backordersRead: IFunction;
   readonly decisions: IFunction;
   readonly openApi: IFunction;
+  /** `GET /v1/review`: the morning review for operators. */
+  readonly review: IFunction;
+  /** `GET /v1/insights`. */
+  readonly insights: IFunction;
   /** Steady-state requests per second across the API. @default 50 */
   readonly rateLimit?: number;
   /** @default 100 */
@@ -150,6 +154,8 @@ export class Api extends Construct {
     route('/v1/backorders/{orderId}/{lineId}', [HttpMethod.GET], props.backordersRead, 'GetBackorder', {
       operators: true,
     });
+    route('/v1/review', [HttpMethod.GET], props.review, 'Review', { operators: true });
+    route('/v1/insights', [HttpMethod.GET], props.insights, 'Insights', { operators: true });
     route('/v1/decisions/{token}', [HttpMethod.GET, HttpMethod.POST], props.decisions, 'Decisions', {
       public:
         'Customers follow decision links from their notice email without an account: each link carries its own signed, expiring token naming one backorder, notice and choice, verified in the handler.',

@@ -8,11 +8,18 @@ import { parseOrganisationConfig } from '#domain/organisation.ts';
 import { Api } from '#lib/api.ts';
 import { DeliveryFeedback } from '#lib/delivery-feedback.ts';
 import { Messaging } from '#lib/messaging.ts';
+import { MorningReview } from '#lib/morning-review.ts';
 import { acknowledge } from '#lib/nag.ts';
 import { Observability } from '#lib/observability.ts';
-import { type Invocation, ProjectFunction, type TableAccess } from '#lib/project-function.ts';
+import {
+  type Invocation,
+  ProjectFunction,
+  type TableAccess,
+  type TableAction,
+} from '#lib/project-function.ts';
 import { stageSettings } from '#lib/stage.ts';
 import { Store } from '#lib/store.ts';
+import { TextBatches } from '#lib/text-batches.ts';
 import { Workflow } from '#lib/workflow.ts';
 
 export interface BackorderWatchStackProps extends StackProps {
@@ -31,9 +38,12 @@ export interface BackorderWatchStackProps extends StackProps {
 }
 
 /** The actions each handler performs on the table (see lambdas/adapters/backorder-store.ts). */
-const READ_RECORD: TableAccess = { actions: ['GetItem'] };
 /** `save`: the record (Put), its timeline entry (Put) and, for a record left unchanged, a ConditionCheck. */
 const SAVE_RECORD: TableAccess = { actions: ['GetItem', 'PutItem', 'ConditionCheckItem'] };
+/** `save`/`update` that also keep the insight counters (`ADD` on counter items, in the same transaction). */
+const SAVE_COUNTED: TableAccess = { actions: ['GetItem', 'PutItem', 'ConditionCheckItem', 'UpdateItem'] };
+/** The text queue: queue (two Puts), read a person's queue (Query), mark texts (Update). */
+const TEXT_QUEUE: TableAction[] = ['PutItem', 'Query', 'UpdateItem', 'ConditionCheckItem'];
 
 export class BackorderWatchStack extends Stack {
   public readonly store: Store;
@@ -96,7 +106,7 @@ export class BackorderWatchStack extends Stack {
     const workflow: Invocation = { kind: 'synchronous', by: 'Step Functions' };
 
     const erpEvents = fn('ErpEvents', 'lambdas/handlers/erp-events.ts', 'ERP webhook ingest', api);
-    erpEvents.bindTable(this.store.table, SAVE_RECORD);
+    erpEvents.bindTable(this.store.table, SAVE_COUNTED);
     erpEvents.bindSecret(webhookSecret, 'WEBHOOK_SECRET');
 
     const read = fn('BackordersRead', 'lambdas/handlers/backorders-read.ts', "Operators' read API", api);
@@ -116,11 +126,24 @@ export class BackorderWatchStack extends Stack {
       workflow,
       Duration.seconds(30),
     );
-    step.bindTable(this.store.table, { actions: [...READ_RECORD.actions, 'PutItem'] });
+    step.bindTable(this.store.table, { actions: [...new Set([...SAVE_COUNTED.actions, ...TEXT_QUEUE])] });
     step.bindSecret(decisionSecret, 'DECISION_SECRET');
-    this.messaging.alerts.grantPublish(step.function);
-    step.function.addEnvironment('ALERTS_TOPIC_ARN', this.messaging.alerts.topicArn);
     this.messaging.grantSendEmail(step.function);
+
+    const textBatch = fn(
+      'TextBatch',
+      'lambdas/handlers/text-batch.ts',
+      "Sends a person's queued texts as one",
+      workflow,
+    );
+    textBatch.bindTable(this.store.table, { actions: TEXT_QUEUE });
+    this.messaging.alerts.grantPublish(textBatch.function);
+    textBatch.function.addEnvironment('ALERTS_TOPIC_ARN', this.messaging.alerts.topicArn);
+    const textBatches = new TextBatches(this, 'TextBatches', {
+      send: textBatch.function,
+      logRetention: settings.logRetention,
+    });
+    textBatches.grantSchedule(step.function);
 
     const failure = fn(
       'TimerFailure',
@@ -137,7 +160,7 @@ export class BackorderWatchStack extends Stack {
       'Records SES delivery feedback on customer notices',
       { kind: 'asynchronous', deadLetterQueue: this.deliveryFeedback.deadLetterQueue },
     );
-    sesEvents.bindTable(this.store.table, SAVE_RECORD);
+    sesEvents.bindTable(this.store.table, SAVE_COUNTED);
     this.messaging.grantSendEmail(sesEvents.function);
     this.deliveryFeedback.deliverTo(sesEvents.function);
 
@@ -148,7 +171,14 @@ export class BackorderWatchStack extends Stack {
     });
     for (const starter of [erpEvents, decisions]) this.workflow.grantHandOver(starter.function);
 
+    const review = fn('Review', 'lambdas/handlers/review.ts', 'The morning review for operators', api);
+    review.bindTable(this.store.table, { actions: ['GetItem', 'Query'], indexes: ['byStatus'] });
+    const insights = fn('Insights', 'lambdas/handlers/insights.ts', 'Backorder insights', api);
+    insights.bindTable(this.store.table, { actions: ['Query'] });
+
     this.api = new Api(this, 'Api', {
+      review: review.function,
+      insights: insights.function,
       erpEvents: erpEvents.function,
       backordersRead: read.function,
       decisions: decisions.function,
@@ -160,6 +190,26 @@ export class BackorderWatchStack extends Stack {
     });
     const publicBaseUrl = config.company.publicBaseUrl ?? this.api.httpApi.apiEndpoint;
     step.function.addEnvironment('PUBLIC_BASE_URL', publicBaseUrl);
+    review.function.addEnvironment('PUBLIC_BASE_URL', publicBaseUrl);
+
+    const digest = new ProjectFunction(this, 'MorningReviewDigest', {
+      entry: 'lambdas/handlers/review.ts',
+      exportName: 'scheduledHandler',
+      description: 'Emails the morning review on business days',
+      invocation: { kind: 'asynchronous', deadLetterQueue: this.deliveryFeedback.deadLetterQueue },
+      organisationConfigFile: configFile,
+      timeout: Duration.minutes(2),
+      logRetention: settings.logRetention,
+      environment: { METRICS_NAMESPACE: metricsNamespace, PUBLIC_BASE_URL: publicBaseUrl },
+    });
+    digest.bindTable(this.store.table, { actions: ['GetItem', 'PutItem', 'Query'], indexes: ['byStatus'] });
+    this.messaging.grantSendEmail(digest.function);
+    new MorningReview(this, 'MorningReview', {
+      digest: digest.function,
+      time: config.morningReview.time,
+      timeZone: config.company.timeZone,
+      days: config.businessHours.days,
+    });
 
     this.observability = new Observability(this, 'Observability', {
       stateMachine: this.workflow.stateMachine,
@@ -171,6 +221,10 @@ export class BackorderWatchStack extends Stack {
         TimerStep: step.function,
         TimerFailure: failure.function,
         SesEvents: sesEvents.function,
+        TextBatch: textBatch.function,
+        Review: review.function,
+        Insights: insights.function,
+        MorningReviewDigest: digest.function,
       },
       httpApi: this.api.httpApi,
       alertsTopic: this.messaging.alerts,

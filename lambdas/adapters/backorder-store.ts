@@ -13,6 +13,10 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { Backorder } from '#domain/backorder.ts';
+import { type CounterRow, type CounterUpdate, counterItemKey, counterRangeKeys } from '#domain/insights.ts';
+
+/** What the insight counters must add when a record goes from `before` to `after`. */
+export type CounterChanges = (before: Backorder | undefined, after: Backorder) => CounterUpdate[];
 
 /**
  * The backorder table (docs/data-model.md). One item per backorder, one per timeline entry and
@@ -57,6 +61,8 @@ export class VersionConflictError extends Error {
 export type SaveOutcome = { saved: true } | { saved: false; duplicateOf: StoredResponse };
 
 export interface ChangeSet {
+  /** The record as read, before this change; none for a new backorder. */
+  previous?: Backorder;
   /** The new record, written only when `changed`; else its version is checked, not written. */
   record: Backorder;
   changed: boolean;
@@ -70,12 +76,18 @@ export interface ChangeSet {
 export class BackorderStore {
   private readonly documents: DynamoDBDocumentClient;
   private readonly tableName: string;
+  private readonly counterChanges: CounterChanges | undefined;
 
-  constructor(client: DynamoDBClient, tableName: string) {
+  /**
+   * @param counterChanges the insight counters kept with every record write, in the same
+   * transaction, so a retried event can never count twice; none for readers.
+   */
+  constructor(client: DynamoDBClient, tableName: string, counterChanges?: CounterChanges) {
     this.documents = DynamoDBDocumentClient.from(client, {
       marshallOptions: { removeUndefinedValues: true },
     });
     this.tableName = tableName;
+    this.counterChanges = counterChanges;
   }
 
   async get(key: BackorderKey): Promise<Backorder | undefined> {
@@ -110,6 +122,7 @@ export class BackorderStore {
           };
     if (change.changed) {
       items.push({ Put: { TableName: this.tableName, Item: recordItem(record), ...versionCondition } });
+      items.push(...this.counterItems(change.previous, record));
     } else {
       items.push({
         ConditionCheck: { TableName: this.tableName, Key: recordKey(record), ...versionCondition },
@@ -150,22 +163,132 @@ export class BackorderStore {
     }
   }
 
-  /** Writes the record if nobody else changed it since `expectedVersion` (workflow bookkeeping). */
-  async update(record: Backorder, expectedVersion: number): Promise<void> {
+  /**
+   * Writes the record if nobody else changed it since `expectedVersion` (workflow bookkeeping).
+   * `previous`, the record as read at that version, keeps the insight counters; without it the
+   * store reads it.
+   */
+  async update(record: Backorder, expectedVersion: number, previous?: Backorder): Promise<void> {
+    const before = previous ?? (this.counterChanges ? await this.get(record) : undefined);
+    if (before && before.version !== expectedVersion) throw new VersionConflictError(lineKeyText(record));
+    const put = {
+      TableName: this.tableName,
+      Item: recordItem(record),
+      ConditionExpression: 'version = :expected',
+      ExpressionAttributeValues: { ':expected': expectedVersion },
+    };
+    const counters = this.counterItems(before, record);
     try {
-      await this.documents.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: recordItem(record),
-          ConditionExpression: 'version = :expected',
-          ExpressionAttributeValues: { ':expected': expectedVersion },
-        }),
-      );
+      if (counters.length === 0) await this.documents.send(new PutCommand(put));
+      else
+        await this.documents.send(new TransactWriteCommand({ TransactItems: [{ Put: put }, ...counters] }));
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException)
+      if (error instanceof ConditionalCheckFailedException || error instanceof TransactionCanceledException) {
         throw new VersionConflictError(lineKeyText(record));
+      }
       throw error;
     }
+  }
+
+  /** The insight counters of the periods `from`..`to` (`YYYY-MM`), in one Query. */
+  async counters(from: string, to: string): Promise<CounterRow[]> {
+    const range = counterRangeKeys(from, to);
+    const rows: CounterRow[] = [];
+    let cursor: Record<string, unknown> | undefined;
+    do {
+      const page = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: { ':pk': range.pk, ':from': range.from, ':to': range.to },
+          ExclusiveStartKey: cursor,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const { pk: _pk, sk: _sk, period, dimension, key, label, ...fields } = item;
+        rows.push({ period, dimension, key, label, fields } as CounterRow);
+      }
+      cursor = page.LastEvaluatedKey;
+    } while (cursor);
+    return rows;
+  }
+
+  /** Every open backorder, from the `byStatus` index (never a scan), for the morning review. */
+  async allOpen(): Promise<Backorder[]> {
+    return this.queryStatus('STATUS#open');
+  }
+
+  /** Backorders closed at or after `since`. */
+  async closedSince(since: Date): Promise<Backorder[]> {
+    return this.queryStatus('STATUS#closed', since.toISOString());
+  }
+
+  /** When the last morning review went out, if one did. */
+  async lastReviewAt(): Promise<Date | undefined> {
+    const { Item } = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: 'REVIEW', sk: 'LAST' }, ConsistentRead: true }),
+    );
+    return typeof Item?.at === 'string' ? new Date(Item.at) : undefined;
+  }
+
+  async recordReview(at: Date): Promise<void> {
+    await this.documents.send(
+      new PutCommand({ TableName: this.tableName, Item: { pk: 'REVIEW', sk: 'LAST', at: at.toISOString() } }),
+    );
+  }
+
+  private async queryStatus(statusKey: string, from?: string): Promise<Backorder[]> {
+    const records: Backorder[] = [];
+    let cursor: Record<string, unknown> | undefined;
+    do {
+      const page = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: 'byStatus',
+          KeyConditionExpression: from
+            ? 'statusKey = :status AND statusSort >= :from'
+            : 'statusKey = :status',
+          ExpressionAttributeValues: from
+            ? { ':status': statusKey, ':from': from }
+            : { ':status': statusKey },
+          ExclusiveStartKey: cursor,
+        }),
+      );
+      for (const item of page.Items ?? []) records.push(item.record as Backorder);
+      cursor = page.LastEvaluatedKey;
+    } while (cursor);
+    return records;
+  }
+
+  private counterItems(previous: Backorder | undefined, record: Backorder) {
+    return (this.counterChanges?.(previous, record) ?? []).map((update) => {
+      const names: Record<string, string> = { '#period': 'period', '#dimension': 'dimension', '#key': 'key' };
+      const values: Record<string, unknown> = {
+        ':period': update.period,
+        ':dimension': update.dimension,
+        ':key': update.key,
+      };
+      const adds = Object.entries(update.add).map(([field, amount], index) => {
+        names[`#f${index}`] = field;
+        values[`:a${index}`] = amount;
+        return `#f${index} :a${index}`;
+      });
+      let set = 'SET #period = :period, #dimension = :dimension, #key = :key';
+      if (update.label !== undefined) {
+        names['#label'] = 'label';
+        values[':label'] = update.label;
+        set += ', #label = :label';
+      }
+      return {
+        Update: {
+          TableName: this.tableName,
+          Key: counterItemKey(update.period, update.dimension, update.key),
+          UpdateExpression: adds.length > 0 ? `${set} ADD ${adds.join(', ')}` : set,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        },
+      };
+    });
   }
 
   /** The timeline of one backorder, in the order things happened (`occurredAt`). */
@@ -216,7 +339,8 @@ function recordItem(record: Backorder): Record<string, unknown> {
     ...key,
     version: record.version,
     statusKey: `STATUS#${record.status}`,
-    statusSort: `${record.openedAt}#${key.pk}`,
+    // Open lines sort by when they opened, closed ones by when they closed (the review reads both).
+    statusSort: `${record.status === 'open' ? record.openedAt : (record.closedAt ?? record.openedAt)}#${key.pk}`,
     // Sparse index: only open backorders sit in their owner's queue.
     ownerKey: record.status === 'open' ? `OWNER#${record.details.owner.id}` : undefined,
     nextActionAt: record.status === 'open' ? record.nextActionAt : undefined,

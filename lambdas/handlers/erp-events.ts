@@ -117,6 +117,7 @@ async function applyWithRetry(
     const receivedAt = deps.now();
     try {
       const outcome = await deps.store.save({
+        previous: current,
         record,
         changed: applied.changed,
         expectedVersion: current?.version,
@@ -189,7 +190,7 @@ function summarise(event: ErpEvent): string {
 async function fromEnvironment(): Promise<ErpEventsDependencies> {
   const organisation = loadOrganisation(requireEnv('ORGANISATION_CONFIG_FILE'));
   return {
-    store: new BackorderStore(new DynamoDBClient({}), requireEnv('TABLE_NAME')),
+    store: new BackorderStore(new DynamoDBClient({}), requireEnv('TABLE_NAME'), organisation.counterChanges),
     workflow: new WorkflowStarter(new SFNClient({}), requireEnv('STATE_MACHINE_ARN')),
     secrets: await loadSecrets('WEBHOOK_SECRET'),
     rules: organisation.policy,

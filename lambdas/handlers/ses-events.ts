@@ -300,7 +300,7 @@ function summary(revision: number, outcome: DeliveryOutcome, detail: SesEventDet
 function fromEnvironment(logger: Logger): SesEventsDependencies {
   const organisation = loadOrganisation(requireEnv('ORGANISATION_CONFIG_FILE'));
   return {
-    store: new BackorderStore(new DynamoDBClient({}), requireEnv('TABLE_NAME')),
+    store: new BackorderStore(new DynamoDBClient({}), requireEnv('TABLE_NAME'), organisation.counterChanges),
     mailer: new Mailer(
       new SESv2Client({}),
       organisation.config.company.senderEmail,

@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
-import { SNSClient } from '@aws-sdk/client-sns';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
 import { BackorderStore, VersionConflictError } from '#adapters/backorder-store.ts';
 import { now } from '#adapters/clock.ts';
@@ -8,7 +8,9 @@ import { requireEnv } from '#adapters/environment.ts';
 import { Mailer, PermanentDeliveryError } from '#adapters/mailer.ts';
 import { loadOrganisation, type Organisation } from '#adapters/organisation.ts';
 import { loadSecrets } from '#adapters/secrets.ts';
-import { type Audience, Texter } from '#adapters/texter.ts';
+import { TextBatches } from '#adapters/text-batches.ts';
+import { TextQueue } from '#adapters/text-queue.ts';
+import type { Audience } from '#adapters/texter.ts';
 import type { TimerInput } from '#adapters/workflow-starter.ts';
 import { type Backorder, backorderId, type Notice } from '#domain/backorder.ts';
 import { decisionLinks } from '#domain/decision.ts';
@@ -37,7 +39,8 @@ export interface TimerState extends TimerInput {
 export interface TimerStepDependencies {
   store: BackorderStore;
   mailer: Mailer;
-  texter: Texter;
+  textQueue: TextQueue;
+  textBatches: TextBatches;
   organisation: Organisation;
   decisionSecret: Buffer;
   publicBaseUrl: string;
@@ -85,7 +88,7 @@ async function performOnce(
     inFlight: { action: id, claimedAt: at.toISOString() },
     version: record.version + 1,
   };
-  await deps.store.update(claimed, record.version);
+  await deps.store.update(claimed, record.version, record);
   let messageId: string;
   try {
     messageId = await send(claimed, action, deps);
@@ -95,6 +98,7 @@ async function performOnce(
     await deps.store.update(
       { ...claimed, inFlight: undefined, version: claimed.version + 1 },
       claimed.version,
+      claimed,
     );
     throw error;
   }
@@ -113,7 +117,7 @@ async function recordDone(
     const fulfilled = fulfil(current, action, done, deps.organisation.policy) ?? current;
     const next = { ...fulfilled, inFlight: undefined, version: current.version + 1 };
     try {
-      await deps.store.update(next, current.version);
+      await deps.store.update(next, current.version, current);
       return next;
     } catch (error) {
       if (!(error instanceof VersionConflictError)) throw error;
@@ -146,7 +150,7 @@ async function recordFailure(
       inFlight: undefined,
       version: record.version + 1,
     };
-    await deps.store.update(failed, record.version);
+    await deps.store.update(failed, record.version, record);
     const notice = failed.notices.find((candidate) => candidate.revision === action.revision);
     if (notice)
       await emailOwner(
@@ -177,7 +181,12 @@ async function send(record: Backorder, action: DueAction, deps: TimerStepDepende
       const messageId = await deps.mailer.send({
         to: [record.details.customer.email],
         email,
-        tags: { backorder: backorderId(record), revision: String(notice.revision) },
+        tags: {
+          backorder: backorderId(record),
+          revision: String(notice.revision),
+          // SES tag values allow few characters: the exact key travels base64url-encoded.
+          backorderKey: Buffer.from(JSON.stringify([record.orderId, record.lineId])).toString('base64url'),
+        },
       });
       if (action.autoSent) {
         const manager = managerOf(config, record.details.owner.id);
@@ -207,12 +216,20 @@ async function send(record: Backorder, action: DueAction, deps: TimerStepDepende
     }
     case 'managerAlert': {
       const manager = managerOf(config, record.details.owner.id);
-      return textOrEmail(manager, 'manager', managerSlipText(record, slipNumber(action.trigger)), deps);
+      return textOrEmail(
+        manager,
+        'manager',
+        managerSlipText(record, slipNumber(action.trigger)),
+        triggerOf(record, action),
+        deps,
+      );
     }
     case 'vpAlert': {
       const days = daysBetween(record.originalShipDate, deps.organisation.calendar.localDate(deps.now()));
       const ids = await Promise.all(
-        config.people.vps.map((vp) => textOrEmail(vp, 'vp', vpText(record, days), deps)),
+        config.people.vps.map((vp) =>
+          textOrEmail(vp, 'vp', vpText(record, days), `${triggerOf(record, action)}#${vp.id}`, deps),
+        ),
       );
       return ids.join(',');
     }
@@ -220,7 +237,13 @@ async function send(record: Backorder, action: DueAction, deps: TimerStepDepende
       const owner = record.details.owner;
       // Only configured phones have an SMS subscription; a phone the ERP sends could never be reached.
       const phone = config.people.ownerPhones[owner.id];
-      return textOrEmail({ ...owner, phone }, 'owner', ownerReminderText(record), deps);
+      return textOrEmail(
+        { ...owner, phone },
+        'owner',
+        ownerReminderText(record),
+        triggerOf(record, action),
+        deps,
+      );
     }
     case 'decisionToOwner': {
       const decision = record.customerDecision;
@@ -238,9 +261,23 @@ function emailOwner(record: Backorder, email: RenderedEmail, deps: TimerStepDepe
   });
 }
 
-/** Texts reach people whose phone the configuration lists (each has an SMS subscription); the rest get email. */
-function textOrEmail(person: Person, audience: Audience, message: string, deps: TimerStepDependencies) {
-  if (person.phone) return deps.texter.send({ recipient: person.id, audience, message });
+/**
+ * Texts reach people whose phone the configuration lists (each has an SMS subscription), through
+ * their queue, so a burst to one person goes out as one summary; the rest get email.
+ */
+async function textOrEmail(
+  person: Person,
+  audience: Audience,
+  message: string,
+  trigger: string,
+  deps: TimerStepDependencies,
+): Promise<string> {
+  if (person.phone) {
+    const at = deps.now();
+    await deps.textQueue.enqueue({ recipient: person.id, audience, message, trigger }, at);
+    await deps.textBatches.schedule(person.id, trigger, at);
+    return `queued:${trigger}`;
+  }
   return deps.mailer.send({
     to: [person.email],
     email: { subject: message.slice(0, 120), text: message, html: `<p>${escapeHtml(message)}</p>` },
@@ -251,6 +288,11 @@ function textOrEmail(person: Person, audience: Audience, message: string, deps: 
 /** The backorder in the operators' API, where its owner reviews it. */
 function reviewUrl(record: Backorder, deps: TimerStepDependencies): string {
   return `${deps.publicBaseUrl}/v1/backorders/${backorderId(record)}`;
+}
+
+/** One text per trigger per backorder: the queue refuses a second one with the same trigger. */
+function triggerOf(record: Backorder, action: DueAction): string {
+  return `${backorderId(record)}#${actionId(action)}`;
 }
 
 function noticeOf(record: Backorder, revision: number): Notice {
@@ -277,14 +319,21 @@ async function fromEnvironment(): Promise<TimerStepDependencies> {
   const organisation = loadOrganisation(requireEnv('ORGANISATION_CONFIG_FILE'));
   const [decisionSecret] = await loadSecrets('DECISION_SECRET');
   if (!decisionSecret) throw new Error('DECISION_SECRET holds no secret');
+  const dynamo = new DynamoDBClient({});
+  const tableName = requireEnv('TABLE_NAME');
   return {
-    store: new BackorderStore(new DynamoDBClient({}), requireEnv('TABLE_NAME')),
+    store: new BackorderStore(dynamo, tableName, organisation.counterChanges),
     mailer: new Mailer(
       new SESv2Client({}),
       organisation.config.company.senderEmail,
       process.env.SES_CONFIGURATION_SET,
     ),
-    texter: new Texter(new SNSClient({}), requireEnv('ALERTS_TOPIC_ARN')),
+    textQueue: new TextQueue(dynamo, tableName),
+    textBatches: new TextBatches(
+      new SFNClient({}),
+      requireEnv('TEXT_BATCH_STATE_MACHINE_ARN'),
+      organisation.config.escalation.textGroupingMinutes,
+    ),
     organisation,
     decisionSecret,
     publicBaseUrl: requireEnv('PUBLIC_BASE_URL'),

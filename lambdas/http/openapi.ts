@@ -131,7 +131,34 @@ export function openApiDocument(serverUrl?: string) {
       200: { description: 'Recorded; the owner is told' },
       409: { description: 'A choice was already recorded for this notice' },
       400: { description: 'Forged token' },
+      404: { description: 'The backorder is not on record' },
       410: { description: 'Expired, or superseded by a newer notice' },
+      503: { description: 'Recorded, but the owner could not be told yet: the page offers to finish' },
+    },
+  });
+
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/review',
+    summary: 'The morning review of open backorders, most urgent first',
+    security: [{ [bearer.name]: [] }],
+    request: { query: z.object({ format: z.enum(['json', 'html']).optional() }) },
+    responses: { 200: { description: 'The review (JSON, or the HTML email with format=html)' } },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/insights',
+    summary: 'Backorders by product, mill and customer, with trends, pattern flags and notice SLA compliance',
+    security: [{ [bearer.name]: [] }],
+    request: {
+      query: z.object({
+        from: z.string().meta({ example: '2026-01', description: 'First month, YYYY-MM' }).optional(),
+        to: z.string().meta({ example: '2026-03', description: 'Last month, YYYY-MM' }).optional(),
+      }),
+    },
+    responses: {
+      200: { description: 'Insights over the months, against the months before' },
+      400: { description: 'Malformed months', content: { 'application/json': { schema: error } } },
     },
   });
 

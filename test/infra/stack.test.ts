@@ -51,6 +51,14 @@ function statementsOf(template: Template, roleId: string): Statement[] {
   );
 }
 
+/** The backorder timer's logical id (the text batches have a state machine of their own). */
+function timerId(): string {
+  const [id = ''] = Object.keys(dev.findResources('AWS::StepFunctions::StateMachine')).filter((key) =>
+    key.startsWith('WorkflowBackorderTimer'),
+  );
+  return id;
+}
+
 function actionsOf(statements: Statement[]): string[] {
   return [...new Set(statements.flatMap((statement) => [statement.Action].flat()))].sort();
 }
@@ -68,6 +76,8 @@ const OWN_LOGS_AND_TRACES = [
 const READ_SECRET = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
 const HAND_OVER = ['states:DescribeExecution', 'states:StartExecution', 'states:StopExecution'];
 const SAVE = ['dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem'];
+/** Saving while keeping the insight counters: `ADD` on counter items in the same transaction. */
+const SAVE_COUNTED = [...SAVE, 'dynamodb:UpdateItem'];
 const TABLE_ARN = { 'Fn::GetAtt': [Match.stringLikeRegexp('^StoreTable'), 'Arn'] };
 
 describe('the backorder table', () => {
@@ -109,7 +119,7 @@ describe('the Lambdas', () => {
     const functions = Object.values(dev.findResources('AWS::Lambda::Function')).filter(
       (fn) => fn.Metadata?.['Local::Handler'],
     );
-    expect(functions.length).toBe(7);
+    expect(functions.length).toBe(11);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -143,9 +153,11 @@ describe('the Lambdas', () => {
     expect(retention(dev)).toEqual(new Set([7]));
     expect(retention(prod)).toEqual(new Set([90]));
     const functionLogs = Object.entries(dev.findResources('AWS::Logs::LogGroup')).filter(([id]) =>
-      /^(ErpEvents|BackordersRead|Decisions|OpenApi|TimerStep|TimerFailure|SesEvents)Logs/.test(id),
+      /^(ErpEvents|BackordersRead|Decisions|OpenApi|TimerStep|TimerFailure|SesEvents|TextBatch|Review|Insights|MorningReviewDigest)Logs/.test(
+        id,
+      ),
     );
-    expect(functionLogs).toHaveLength(7);
+    expect(functionLogs).toHaveLength(11);
     for (const [, group] of functionLogs) {
       const policy = JSON.stringify(group.Properties.DataProtectionPolicy);
       expect(policy).toContain(':dataprotection::aws:data-identifier/EmailAddress');
@@ -171,6 +183,9 @@ describe('least privilege', () => {
       'timer-step',
       'timer-failure',
       'ses-events',
+      'text-batch',
+      'review',
+      'insights',
     ]) {
       const everywhere = handlerStatements(`lambdas/handlers/${entry}.ts`).filter((s) => s.Resource === '*');
       expect(actionsOf(everywhere), entry).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
@@ -180,7 +195,7 @@ describe('least privilege', () => {
   it('lets the ERP ingest read and save records, read the webhook secret and hand over to the timer', () => {
     const statements = handlerStatements('lambdas/handlers/erp-events.ts');
     expect(actionsOf(statements)).toEqual(
-      [...OWN_LOGS_AND_TRACES, ...SAVE, ...READ_SECRET, ...HAND_OVER].sort(),
+      [...OWN_LOGS_AND_TRACES, ...SAVE_COUNTED, ...READ_SECRET, ...HAND_OVER].sort(),
     );
     expect(statements).toContainEqual(
       expect.objectContaining({
@@ -245,21 +260,37 @@ describe('least privilege', () => {
     });
   });
 
-  it('lets the timer step read and write records, text people and email through the configuration set', () => {
+  it('lets the timer step read and write records, queue texts, start text batches and email through the configuration set', () => {
     const statements = handlerStatements('lambdas/handlers/timer-step.ts');
     expect(actionsOf(statements)).toEqual(
       [
         ...OWN_LOGS_AND_TRACES,
-        'dynamodb:GetItem',
-        'dynamodb:PutItem',
+        ...SAVE_COUNTED,
+        'dynamodb:Query',
         ...READ_SECRET,
-        'sns:Publish',
+        'states:StartExecution',
         'ses:SendEmail',
       ].sort(),
     );
     const email = statements.find((s) => s.Action === 'ses:SendEmail');
     expect(JSON.stringify(email?.Resource)).toMatch(/:identity\/.*Ref":"MessagingSender/);
     expect(JSON.stringify(email?.Resource)).toMatch(/:configuration-set\/.*Ref":"MessagingNotices/);
+    const batches = statements.find((s) => s.Action === 'states:StartExecution');
+    expect(batches?.Resource).toEqual({ Ref: expect.stringMatching(/^TextBatchesTextBatch/) });
+  });
+
+  it('lets only the text batch publish texts, to the alerts topic', () => {
+    const statements = handlerStatements('lambdas/handlers/text-batch.ts');
+    expect(actionsOf(statements)).toEqual(
+      [
+        ...OWN_LOGS_AND_TRACES,
+        'dynamodb:ConditionCheckItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        'dynamodb:UpdateItem',
+        'sns:Publish',
+      ].sort(),
+    );
     const texts = statements.find((s) => s.Action === 'sns:Publish');
     expect(texts?.Resource).toEqual({ Ref: expect.stringMatching(/^MessagingAlerts/) });
   });
@@ -275,7 +306,7 @@ describe('least privilege', () => {
     expect(actionsOf(statements)).toEqual(
       [
         ...OWN_LOGS_AND_TRACES,
-        ...SAVE,
+        ...SAVE_COUNTED,
         'ses:SendEmail',
         'sqs:GetQueueAttributes',
         'sqs:GetQueueUrl',
@@ -299,7 +330,7 @@ describe('least privilege', () => {
   });
 
   it('lets the state machine invoke its two functions and nothing else', () => {
-    const [machineId = ''] = Object.keys(dev.findResources('AWS::StepFunctions::StateMachine'));
+    const machineId = timerId();
     const statements = statementsOf(dev, roleOf(dev, machineId));
     const invoked = statements
       .filter((s) => [s.Action].flat().includes('lambda:InvokeFunction'))
@@ -314,7 +345,7 @@ describe('least privilege', () => {
 
 describe('the backorder timer', () => {
   it('waits on the timestamp the step returns, and retries transient failures with jitter', () => {
-    const [machine] = Object.values(dev.findResources('AWS::StepFunctions::StateMachine'));
+    const machine = dev.toJSON().Resources[timerId()] as Resource;
     const definition = JSON.stringify(machine?.Properties.DefinitionString);
     expect(definition).toContain('\\"TimestampPath\\":\\"$.wakeAt\\"');
     expect(definition).toContain('\\"JitterStrategy\\":\\"FULL\\"');
@@ -341,6 +372,8 @@ describe('the HTTP API', () => {
         ['GET /v1/decisions/{token}', 'NONE'],
         ['POST /v1/decisions/{token}', 'NONE'],
         ['GET /v1/openapi.json', 'NONE'],
+        ['GET /v1/review', 'JWT'],
+        ['GET /v1/insights', 'JWT'],
       ]),
     );
     expect(routes.some(([key]) => String(key).includes('/_local'))).toBe(false);
@@ -450,12 +483,12 @@ describe('alarms', () => {
       Object.keys(
         dev.findResources('AWS::CloudWatch::Alarm', { Properties: alarmOn('AWS/Lambda', 'Errors') }),
       ),
-    ).toHaveLength(7);
+    ).toHaveLength(11);
     expect(
       Object.keys(
         dev.findResources('AWS::CloudWatch::Alarm', { Properties: alarmOn('AWS/Lambda', 'Throttles') }),
       ),
-    ).toHaveLength(7);
+    ).toHaveLength(11);
     dev.hasResourceProperties('AWS::CloudWatch::Alarm', alarmOn('AWS/ApiGateway', '5xx'));
   });
 
@@ -505,5 +538,14 @@ describe('stages and configuration', () => {
     const file = join(dir, 'organisation.json');
     writeFileSync(file, JSON.stringify({ company: { name: 'X' } }));
     expect(() => synth('dev', { organisationConfigFile: file })).toThrow(/company\.timeZone/);
+  });
+});
+
+describe('the morning review', () => {
+  it('runs on the company’s working days at its local review time', () => {
+    dev.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(30 7 ? * MON,TUE,WED,THU,FRI *)',
+      ScheduleExpressionTimezone: 'America/Chicago',
+    });
   });
 });

@@ -99,12 +99,12 @@ describe('a backorder from delay to shipment', () => {
   it('texts the manager at once and updates the customer when the date slips again', async () => {
     await system.advanceTo('2026-03-11T14:00:00Z');
     await system.post(delayed('2026-03-11T09:00:00-05:00', '2026-03-29', key));
-    await system.advance();
+    await system.advance('PT5M');
 
     const { emails, texts } = await mail('SO-10042');
     const manager = texts.filter((text) => text.audience === 'manager');
     expect(manager).toEqual([
-      expect.objectContaining({ to: [MANAGER_PHONE], at: '2026-03-11T14:00:00.000Z' }),
+      expect.objectContaining({ to: [MANAGER_PHONE], at: '2026-03-11T14:02:00.000Z' }),
     ]);
     expect(manager[0]?.message).toContain('SO-10042 line 3');
     const customer = emails.filter((email) => email.to.includes('purchasing@lonestarfab.example'));
@@ -115,11 +115,12 @@ describe('a backorder from delay to shipment', () => {
   });
 
   it('texts the VP once, at the first business hour of the 14th day past the original date', async () => {
-    // 14 days past 2026-03-15 is Sunday the 29th: the text waits for Monday 08:00 in Chicago.
+    // 14 days past 2026-03-15 is Sunday the 29th: the text waits for Monday 08:00 in Chicago
+    // (and its two-minute grouping window).
     await system.advance('P25D');
 
     const vp = (await mail('SO-10042')).texts.filter((text) => text.audience === 'vp');
-    expect(vp).toEqual([expect.objectContaining({ to: [VP_PHONE], at: '2026-03-30T13:00:00.000Z' })]);
+    expect(vp).toEqual([expect.objectContaining({ to: [VP_PHONE], at: '2026-03-30T13:02:00.000Z' })]);
     const { body } = await system.get('/v1/backorders/SO-10042/3');
     expect(body.escalationLevel).toBe('vp');
   });
@@ -152,7 +153,35 @@ describe('texts and business hours', () => {
     await system.advance('PT12H');
 
     const manager = (await mail('SO-NIGHT')).texts.filter((text) => text.audience === 'manager');
-    expect(manager).toEqual([expect.objectContaining({ at: '2026-05-20T13:00:00.000Z' })]);
+    expect(manager).toEqual([expect.objectContaining({ at: '2026-05-20T13:02:00.000Z' })]);
+  });
+});
+
+describe('no storms', () => {
+  it('texts the manager one summary when one mill delay slips many lines at once', async () => {
+    await system.advanceTo('2026-05-26T14:00:00Z');
+    const lines = ['1', '2', '3', '4', '5'].map((lineId) => ({
+      orderId: 'SO-MILL',
+      lineId,
+      originalShipDate: '2026-06-01',
+    }));
+    await Promise.all(
+      lines.map((key) => system.post(delayed('2026-05-26T09:00:00-05:00', '2026-06-08', key))),
+    );
+    await system.advance('PT10M');
+    await Promise.all(
+      lines.map((key) => system.post(delayed('2026-05-26T09:10:00-05:00', '2026-06-15', key))),
+    );
+    // The ERP retries one of them: still one text per trigger per backorder.
+    await system.post(
+      delayed('2026-05-26T09:10:00-05:00', '2026-06-15', lines[0] ?? { orderId: '', lineId: '' }),
+    );
+    await system.advance('PT10M');
+
+    const manager = (await mail('SO-MILL')).texts.filter((text) => text.audience === 'manager');
+    expect(manager).toHaveLength(1);
+    expect(manager[0]?.message).toMatch(/^5 backorder alerts/);
+    for (const line of lines) expect(manager[0]?.message).toContain(`SO-MILL line ${line.lineId}`);
   });
 });
 
