@@ -63,10 +63,11 @@ export class TestSystem {
     };
   }
 
-  async get(path: string, token: string | undefined = ADMIN_TOKEN) {
+  /** GETs a path as an operator; `null` sends no token. */
+  async get(path: string, token: string | null = ADMIN_TOKEN) {
     const response = await fetch(
       `${this.url}${path}`,
-      token ? { headers: { authorization: `Bearer ${token}` } } : {},
+      token === null ? {} : { headers: { authorization: `Bearer ${token}` } },
     );
     return {
       status: response.status,
