@@ -10,12 +10,12 @@ export const CONFIG_FILE = 'config/organisation.sample.json';
  * The whole system in this test file's process, on the run's shared DynamoDB Local (tables of its
  * own) and a virtual clock that moves only when the test moves it.
  */
-export async function startTestSystem(clockStart: string): Promise<TestSystem> {
+export async function startTestSystem(clockStart: string, configFile = CONFIG_FILE): Promise<TestSystem> {
   const system = await startLocalSystem({
     webhookSecret: TEST_SECRET,
     decisionSecret: 'decision-secret-for-the-test-system-0123456789',
     adminToken: ADMIN_TOKEN,
-    configFile: CONFIG_FILE,
+    configFile,
     clockStart: new Date(clockStart),
     followRealTime: false,
     dynamoDbEndpoint: await dynamoDbEndpoint(),
