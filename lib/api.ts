@@ -24,6 +24,8 @@ export interface ApiProps {
   readonly review: IFunction;
   /** `GET /v1/insights`. */
   readonly insights: IFunction;
+  /** `GET /v1/safety-stock`. */
+  readonly safetyStock: IFunction;
   /** Steady-state requests per second across the API. @default 50 */
   readonly rateLimit?: number;
   /** @default 100 */
@@ -156,6 +158,7 @@ export class Api extends Construct {
     });
     route('/v1/review', [HttpMethod.GET], props.review, 'Review', { operators: true });
     route('/v1/insights', [HttpMethod.GET], props.insights, 'Insights', { operators: true });
+    route('/v1/safety-stock', [HttpMethod.GET], props.safetyStock, 'SafetyStock', { operators: true });
     route('/v1/decisions/{token}', [HttpMethod.GET, HttpMethod.POST], props.decisions, 'Decisions', {
       public:
         'Customers follow decision links from their notice email without an account: each link carries its own signed, expiring token naming one backorder, notice and choice, verified in the handler.',

@@ -175,10 +175,19 @@ export class BackorderWatchStack extends Stack {
     review.bindTable(this.store.table, { actions: ['GetItem', 'Query'], indexes: ['byStatus'] });
     const insights = fn('Insights', 'lambdas/handlers/insights.ts', 'Backorder insights', api);
     insights.bindTable(this.store.table, { actions: ['Query'] });
+    const safetyStock = fn(
+      'SafetyStock',
+      'lambdas/handlers/safety-stock.ts',
+      'Safety-stock suggestions from SKU demand and mill delays',
+      api,
+    );
+    // Query only: the SKU index, each SKU's demand periods and the insight counters.
+    safetyStock.bindTable(this.store.table, { actions: ['Query'] });
 
     this.api = new Api(this, 'Api', {
       review: review.function,
       insights: insights.function,
+      safetyStock: safetyStock.function,
       erpEvents: erpEvents.function,
       backordersRead: read.function,
       decisions: decisions.function,
@@ -224,6 +233,7 @@ export class BackorderWatchStack extends Stack {
         TextBatch: textBatch.function,
         Review: review.function,
         Insights: insights.function,
+        SafetyStock: safetyStock.function,
         MorningReviewDigest: digest.function,
       },
       httpApi: this.api.httpApi,

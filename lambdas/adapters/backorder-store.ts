@@ -1,4 +1,5 @@
 import {
+  type CancellationReason,
   ConditionalCheckFailedException,
   type DynamoDBClient,
   TransactionCanceledException,
@@ -53,6 +54,29 @@ const recordKey = (key: BackorderKey) => ({
   sk: 'RECORD',
 });
 const messageKey = (id: string) => ({ pk: `MESSAGE#${id}`, sk: 'MESSAGE' });
+
+const demandKey = (sku: string, period: string) => ({ pk: `DEMAND#${encodeURIComponent(sku)}`, sk: period });
+/** One item per SKU that ever reported demand: the top SKUs are listed by one Query, never a scan. */
+const DEMAND_SKUS = 'DEMAND_SKUS';
+
+/** What one SKU sold in one period, as the ERP last reported it (`sku.demand`). */
+export interface DemandReport {
+  sku: string;
+  /** `YYYY-MM` or `YYYY-Www`. */
+  period: string;
+  quantity: number;
+  unit: string;
+  supplierIds?: string[];
+  baseLeadTimeDays?: number;
+  /** ISO instant (UTC) of the report; the latest one for a period wins. */
+  occurredAt: string;
+  receivedAt: string;
+  messageId: string;
+}
+
+export type DemandSaveOutcome =
+  | { saved: true; response: StoredResponse }
+  | { saved: false; duplicateOf: StoredResponse };
 
 export class VersionConflictError extends Error {
   override readonly name = 'VersionConflictError';
@@ -213,6 +237,112 @@ export class BackorderStore {
     return rows;
   }
 
+  /**
+   * Records a SKU's demand for a period with the webhook message id, in one transaction, unless a
+   * report that occurred at the same time or later is on record: then only the message id is
+   * recorded, with the `stale` response. A message id seen before answers its first response.
+   * Throws VersionConflictError when a concurrent write touched the same items (retry).
+   */
+  async saveDemand(
+    report: DemandReport,
+    message: { now: Date; recorded: StoredResponse; stale: StoredResponse },
+  ): Promise<DemandSaveOutcome> {
+    const messageItem = (response: StoredResponse) => ({
+      Put: {
+        TableName: this.tableName,
+        Item: {
+          ...messageKey(report.messageId),
+          response,
+          demand: { sku: report.sku, period: report.period },
+          expiresAt: Math.floor(message.now.getTime() / 1000) + IDEMPOTENCY_DAYS * 86_400,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+      },
+    });
+    const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: { ...demandKey(report.sku, report.period), ...report },
+          ConditionExpression: 'attribute_not_exists(pk) OR occurredAt < :occurredAt',
+          ExpressionAttributeValues: { ':occurredAt': report.occurredAt },
+        },
+      },
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: { pk: DEMAND_SKUS, sk: report.sku, sku: report.sku },
+        },
+      },
+      messageItem(message.recorded),
+    ];
+    try {
+      await this.documents.send(new TransactWriteCommand({ TransactItems: items }));
+      return { saved: true, response: message.recorded };
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const reasons = error.CancellationReasons ?? [];
+      const duplicate = duplicateOf(reasons[2]);
+      if (duplicate) return { saved: false, duplicateOf: duplicate };
+      if (reasons.some((reason) => reason.Code === 'TransactionConflict')) {
+        throw new VersionConflictError(`demand for ${report.sku} in ${report.period}`);
+      }
+      if (reasons[0]?.Code !== 'ConditionalCheckFailed') throw error;
+    }
+    // A report as recent or more recent is on record: remember only that this message was stale.
+    try {
+      await this.documents.send(new TransactWriteCommand({ TransactItems: [messageItem(message.stale)] }));
+      return { saved: true, response: message.stale };
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const duplicate = duplicateOf(error.CancellationReasons?.[0]);
+      if (duplicate) return { saved: false, duplicateOf: duplicate };
+      throw new VersionConflictError(`demand for ${report.sku} in ${report.period}`);
+    }
+  }
+
+  /** Every SKU that reported demand, in SKU order, from the SKU index (one Query, paged). */
+  async demandSkus(): Promise<string[]> {
+    const skus: string[] = [];
+    let cursor: Record<string, unknown> | undefined;
+    do {
+      const page = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': DEMAND_SKUS },
+          ExclusiveStartKey: cursor,
+        }),
+      );
+      for (const item of page.Items ?? []) skus.push(String(item.sku));
+      cursor = page.LastEvaluatedKey;
+    } while (cursor);
+    return skus;
+  }
+
+  /** A SKU's demand reports for the periods whose keys sort between `from` and `to`, inclusive. */
+  async demand(sku: string, from: string, to: string): Promise<DemandReport[]> {
+    const reports: DemandReport[] = [];
+    let cursor: Record<string, unknown> | undefined;
+    do {
+      const page = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: { ':pk': demandKey(sku, from).pk, ':from': from, ':to': to },
+          ExclusiveStartKey: cursor,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const { pk: _pk, sk: _sk, ...report } = item;
+        reports.push(report as DemandReport);
+      }
+      cursor = page.LastEvaluatedKey;
+    } while (cursor);
+    return reports;
+  }
+
   /** Every open backorder, from the `byStatus` index (never a scan), for the morning review. */
   async allOpen(): Promise<Backorder[]> {
     return this.queryStatus('STATUS#open');
@@ -351,6 +481,12 @@ function recordItem(record: Backorder): Record<string, unknown> {
 function timelineItem(record: Backorder, entry: TimelineEntry): Record<string, unknown> {
   // Ordered by when it happened for the business, then by receipt: deterministic even for events received in the same instant.
   return { pk: recordKey(record).pk, sk: `EVENT#${entry.occurredAt}#${entry.receivedAt}#${entry.id}`, entry };
+}
+
+/** The first response of a message id, when the write failed because the id was seen. */
+function duplicateOf(reason: CancellationReason | undefined): StoredResponse | undefined {
+  if (reason?.Code !== 'ConditionalCheckFailed' || !reason.Item) return undefined;
+  return unmarshall(reason.Item).response as StoredResponse;
 }
 
 function lineKeyText(key: BackorderKey): string {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DelayedData, type ErpEvent, type IngestResult } from '#domain/events.ts';
+import { type BackorderEvent, DelayedData, type IngestResult } from '#domain/events.ts';
 
 /**
  * A backorder: one order line that will not ship on time, identified by (orderId, lineId).
@@ -127,7 +127,11 @@ const iso = (date: Date) => date.toISOString();
  * fact no delay report can undo, so a closing event closes whatever order it arrives in. This is
  * what makes any delivery order of the same events end in the same status and date.
  */
-export function applyEvent(current: Backorder | undefined, event: ErpEvent, rules: RuleContext): Applied {
+export function applyEvent(
+  current: Backorder | undefined,
+  event: BackorderEvent,
+  rules: RuleContext,
+): Applied {
   const occurredAt = new Date(event.occurredAt);
   if (event.type !== 'backorder.delayed') {
     if (!current)

@@ -98,16 +98,76 @@ export const ClosingData = z
   .meta({ id: 'BackorderClosingData' });
 export type ClosingData = z.infer<typeof ClosingData>;
 
+const MONTH_PERIOD = /^\d{4}-(0[1-9]|1[0-2])$/;
+const WEEK_PERIOD = /^(\d{4})-W(0[1-9]|[1-4]\d|5[0-3])$/;
+
+/** Whether an ISO week-numbering year has a week 53 (it starts on a Thursday, or a Wednesday in a leap year). */
+function isRealIsoWeek(value: string): boolean {
+  const match = WEEK_PERIOD.exec(value);
+  if (!match) return false;
+  if (match[2] !== '53') return true;
+  const year = Number(match[1]);
+  const jan1 = new Date(Date.UTC(year, 0, 1)).getUTCDay();
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  return jan1 === 4 || (leap && jan1 === 3);
+}
+
+/** A demand period: a month `YYYY-MM` or an ISO week `YYYY-Www`. */
+export const DemandPeriod = z
+  .string()
+  .refine(
+    (value) => MONTH_PERIOD.test(value) || isRealIsoWeek(value),
+    'expected a month as YYYY-MM or an ISO week as YYYY-Www',
+  )
+  .meta({ example: '2026-03', description: 'A month (YYYY-MM) or an ISO week (YYYY-Www)' });
+
+export const SkuDemandData = z
+  .object({
+    sku: text(64),
+    period: DemandPeriod,
+    quantity: z.number().finite().min(0).meta({ description: 'Quantity sold in the period' }),
+    unit: text(32),
+    supplierIds: z
+      .array(text(64))
+      .max(20)
+      .optional()
+      .meta({ description: 'The mills that supply the SKU (their `supplier.id` in backorder events)' }),
+    baseLeadTimeDays: z
+      .number()
+      .finite()
+      .min(0)
+      .max(3650)
+      .optional()
+      .meta({ description: 'The quoted lead time in days, before any mill delay' }),
+  })
+  .meta({ id: 'SkuDemandData' });
+export type SkuDemandData = z.infer<typeof SkuDemandData>;
+
+const SkuDemandEvent = z.object({
+  type: z.literal('sku.demand'),
+  occurredAt: isoInstantWithOffset,
+  data: SkuDemandData,
+});
+
 export const ErpEvent = z
   .discriminatedUnion('type', [
     z.object({ type: z.literal('backorder.delayed'), occurredAt: isoInstantWithOffset, data: DelayedData }),
     z.object({ type: z.literal('backorder.shipped'), occurredAt: isoInstantWithOffset, data: ClosingData }),
     z.object({ type: z.literal('backorder.cancelled'), occurredAt: isoInstantWithOffset, data: ClosingData }),
+    SkuDemandEvent,
   ])
   .meta({ id: 'ErpEvent', description: 'One ERP webhook event (CONTRACT §1).' });
 export type ErpEvent = z.infer<typeof ErpEvent>;
 export type ErpEventType = ErpEvent['type'];
+/** The events about one backorder line. */
+export type BackorderEvent = Exclude<ErpEvent, { type: 'sku.demand' }>;
+/** What a SKU sold in one period. */
+export type SkuDemandEvent = Extract<ErpEvent, { type: 'sku.demand' }>;
 
 /** What the ingest answers for an accepted event. */
 export const IngestResult = z.enum(['opened', 'slipped', 'improved', 'unchanged', 'closed', 'stale']);
 export type IngestResult = z.infer<typeof IngestResult>;
+
+/** What the ingest answers for a `sku.demand` event: recorded, or older than the report on record. */
+export const DemandResult = z.enum(['recorded', 'stale']);
+export type DemandResult = z.infer<typeof DemandResult>;

@@ -19,7 +19,7 @@ import {
   type RuleContext,
   UnknownBackorderError,
 } from '#domain/backorder.ts';
-import { ErpEvent } from '#domain/events.ts';
+import { type BackorderEvent, type DemandResult, ErpEvent, type SkuDemandEvent } from '#domain/events.ts';
 import { httpErrors, lowerCaseHeaders, rawBody } from '#http/middleware.ts';
 import { HttpError, json } from '#http/responses.ts';
 
@@ -49,6 +49,11 @@ export function createErpEventsHandler(deps: ErpEventsDependencies) {
       const event = parseEvent(headers, body);
 
       const previous = await deps.store.response(message.id);
+      if (event.type === 'sku.demand') {
+        if (previous) return json(previous.status, previous.body);
+        const outcome = await recordDemand(event, message.id, deps);
+        return json(outcome.status, outcome.body);
+      }
       if (previous) return replay(previous, event, deps);
 
       const { record, response } = await applyWithRetry(event, message.id, deps);
@@ -100,7 +105,7 @@ type Response = { fresh: true; stored: StoredResponse } | { fresh: false; stored
 
 /** Concurrent events for one line are serialised by optimistic versions: re-read and re-apply on conflict. */
 async function applyWithRetry(
-  event: ErpEvent,
+  event: BackorderEvent,
   messageId: string,
   deps: ErpEventsDependencies,
 ): Promise<{ record: Backorder; response: Response }> {
@@ -141,7 +146,7 @@ async function applyWithRetry(
   }
 }
 
-function apply(current: Backorder | undefined, event: ErpEvent, rules: RuleContext): Applied {
+function apply(current: Backorder | undefined, event: BackorderEvent, rules: RuleContext): Applied {
   try {
     return applyEvent(current, event, rules);
   } catch (error) {
@@ -158,10 +163,46 @@ function apply(current: Backorder | undefined, event: ErpEvent, rules: RuleConte
  * A message seen before gets its first answer. Its hand-off may not have completed (the first
  * delivery failed after the write), so the line's current generation is handed over again.
  */
-async function replay(previous: StoredResponse, event: ErpEvent, deps: ErpEventsDependencies) {
+async function replay(previous: StoredResponse, event: BackorderEvent, deps: ErpEventsDependencies) {
   const record = await deps.store.get(event.data);
   if (record) await handOver(record, deps);
   return json(previous.status, previous.body);
+}
+
+/**
+ * `sku.demand`: one item per SKU and period, the latest report winning, written with the message
+ * id in one transaction so a duplicate delivery applies once. Nothing is handed to a timer.
+ */
+async function recordDemand(
+  event: SkuDemandEvent,
+  messageId: string,
+  deps: ErpEventsDependencies,
+): Promise<StoredResponse> {
+  const { data } = event;
+  const answer = (result: DemandResult): StoredResponse => ({ status: 202, body: { sku: data.sku, result } });
+  for (let attempt = 1; ; attempt++) {
+    const receivedAt = deps.now();
+    try {
+      const outcome = await deps.store.saveDemand(
+        {
+          sku: data.sku,
+          period: data.period,
+          quantity: data.quantity,
+          unit: data.unit,
+          supplierIds: data.supplierIds,
+          baseLeadTimeDays: data.baseLeadTimeDays,
+          occurredAt: new Date(event.occurredAt).toISOString(),
+          receivedAt: receivedAt.toISOString(),
+          messageId,
+        },
+        { now: receivedAt, recorded: answer('recorded'), stale: answer('stale') },
+      );
+      return outcome.saved ? outcome.response : outcome.duplicateOf;
+    } catch (error) {
+      if (!(error instanceof VersionConflictError) || attempt >= MAX_ATTEMPTS) throw error;
+      await sleep(Math.random() * 10 * 2 ** attempt);
+    }
+  }
 }
 
 async function handOver(record: Backorder, deps: ErpEventsDependencies): Promise<void> {
@@ -180,7 +221,7 @@ async function handOver(record: Backorder, deps: ErpEventsDependencies): Promise
   }
 }
 
-function summarise(event: ErpEvent): string {
+function summarise(event: BackorderEvent): string {
   if (event.type === 'backorder.delayed') {
     return `expected ${event.data.expectedShipDate} (${event.data.reason.code})`;
   }

@@ -1,7 +1,7 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { Backorder } from '#domain/backorder.ts';
-import { ErpEvent, IngestResult } from '#domain/events.ts';
+import { DemandResult, ErpEvent, IngestResult } from '#domain/events.ts';
 
 /** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */
 export function openApiDocument(serverUrl?: string) {
@@ -33,9 +33,9 @@ export function openApiDocument(serverUrl?: string) {
   registry.registerPath({
     method: 'post',
     path: '/v1/erp/events',
-    summary: 'Report a backorder event (delayed, shipped, cancelled)',
+    summary: 'Report a backorder event (delayed, shipped, cancelled) or what a SKU sold (sku.demand)',
     description:
-      'One event per request, at most 256 KiB, signed per Standard Webhooks. A message id seen before gets the first answer again and nothing happens twice.',
+      'One event per request, at most 256 KiB, signed per Standard Webhooks. A message id seen before gets the first answer again and nothing happens twice. `sku.demand` reports what a SKU sold in one period; a later report (by `occurredAt`) for the same SKU and period replaces the earlier one, and an older one is answered `stale`.',
     request: {
       headers: webhookHeaders,
       body: { content: { 'application/json': { schema: ErpEvent } }, required: true },
@@ -44,7 +44,12 @@ export function openApiDocument(serverUrl?: string) {
       202: {
         description: 'Accepted',
         content: {
-          'application/json': { schema: z.object({ backorderId: z.string(), result: IngestResult }) },
+          'application/json': {
+            schema: z.union([
+              z.object({ backorderId: z.string(), result: IngestResult }),
+              z.object({ sku: z.string(), result: DemandResult }),
+            ]),
+          },
         },
       },
       400: {
@@ -159,6 +164,32 @@ export function openApiDocument(serverUrl?: string) {
     responses: {
       200: { description: 'Insights over the months, against the months before' },
       400: { description: 'Malformed months', content: { 'application/json': { schema: error } } },
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/safety-stock',
+    summary:
+      'The highest-velocity SKUs with a suggested safety stock, its inputs and arithmetic (demand from sku.demand, lead-time variability from the delays observed at their mills)',
+    security: [{ [bearer.name]: [] }],
+    request: {
+      query: z.object({
+        serviceLevel: z
+          .number()
+          .min(0.5)
+          .lt(1)
+          .meta({ example: 0.95, description: 'Chance of not running out in a lead time; default 0.95' })
+          .optional(),
+        top: z.number().int().min(1).max(100).meta({ description: 'How many SKUs; default 20' }).optional(),
+        granularity: z
+          .enum(['month', 'week'])
+          .meta({ description: 'Which demand periods to use: months (default) or ISO weeks' })
+          .optional(),
+      }),
+    },
+    responses: {
+      200: { description: 'The ranking, each suggestion next to its inputs' },
+      400: { description: 'Malformed parameters', content: { 'application/json': { schema: error } } },
     },
   });
 

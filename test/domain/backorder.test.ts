@@ -9,7 +9,7 @@ import {
   type RuleContext,
   UnknownBackorderError,
 } from '#domain/backorder.ts';
-import { ErpEvent } from '#domain/events.ts';
+import { type BackorderEvent, ErpEvent } from '#domain/events.ts';
 import { closing, delayed, erpFixture } from '#test/support/erp-events.ts';
 
 const HOUR = 3_600_000;
@@ -19,7 +19,7 @@ const rules: RuleContext = {
   nextActionAfter: (updatedAt) => new Date(updatedAt.getTime() + 18 * HOUR),
 };
 
-function replay(events: ErpEvent[]): Applied[] {
+function replay(events: BackorderEvent[]): Applied[] {
   const results: Applied[] = [];
   let record: Backorder | undefined;
   for (const event of events) {
@@ -200,7 +200,7 @@ describe('reducer invariants', () => {
       }),
     )
     .map(([minutes, shapes]) => {
-      const events: ErpEvent[] = [delayed(new Date(base).toISOString(), day(3))];
+      const events: BackorderEvent[] = [delayed(new Date(base).toISOString(), day(3))];
       minutes.forEach((minute, index) => {
         const [date, kind] = shapes[index] ?? [0, 0];
         const at = new Date(base + minute * 60_000).toISOString();
@@ -216,13 +216,13 @@ describe('reducer invariants', () => {
     });
 
   /** Delivers events in the given order; a closing event for a line not yet opened is retried later, as the ERP would. */
-  function deliver(events: ErpEvent[]): Applied[] {
+  function deliver(events: BackorderEvent[]): Applied[] {
     const queue = [...events];
     const results: Applied[] = [];
     let record: Backorder | undefined;
     let attempts = 0;
     while (queue.length > 0 && attempts++ < 1000) {
-      const event = queue.shift() as ErpEvent;
+      const event = queue.shift() as BackorderEvent;
       try {
         const applied = applyEvent(record, event, rules);
         results.push(applied);
@@ -277,7 +277,7 @@ describe('reducer invariants', () => {
       fc.property(histories, fc.nat(), (events, pick) => {
         const results = deliver(events);
         const record = last(results);
-        const again = events[pick % events.length] as ErpEvent;
+        const again = events[pick % events.length] as BackorderEvent;
         const replayed = applyEvent(record, again, rules);
         expect(replayed.record.status).toBe(record.status);
         expect(replayed.record.expectedShipDate).toBe(record.expectedShipDate);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Applied, applyEvent, type Backorder, NotADelayError } from '#domain/backorder.ts';
-import type { DelayedData, ErpEvent } from '#domain/events.ts';
+import type { BackorderEvent, DelayedData } from '#domain/events.ts';
 import {
   type CounterDelta,
   type CounterRow,
@@ -31,7 +31,8 @@ const policy = policyFor(config, calendar);
 const period = monthOf(calendar);
 const localDate = (instant: Date) => calendar.localDate(instant);
 
-const apply = (record: Backorder | undefined, event: ErpEvent): Applied => applyEvent(record, event, policy);
+const apply = (record: Backorder | undefined, event: BackorderEvent): Applied =>
+  applyEvent(record, event, policy);
 
 function sendPending(record: Backorder, at: string): Backorder {
   const notice = record.notices.find((candidate) => candidate.status === 'pending');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { applyEvent, type Backorder, type RuleContext } from '#domain/backorder.ts';
-import type { DelayedData, ErpEvent } from '#domain/events.ts';
+import type { BackorderEvent, DelayedData } from '#domain/events.ts';
 import {
   managerSlipText,
   ownerReminderText,
@@ -21,7 +21,7 @@ const rules: RuleContext = {
 // The fixture delay, typed as a delay (the fixture reader returns any ERP event).
 const opening = delayed(erpFixture('backorder.delayed').occurredAt, '2026-03-22');
 
-function replay(...events: ErpEvent[]): Backorder {
+function replay(...events: BackorderEvent[]): Backorder {
   let record: Backorder | undefined;
   for (const event of events) record = applyEvent(record, event, rules).record;
   if (!record) throw new Error('no events');

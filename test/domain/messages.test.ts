@@ -6,7 +6,7 @@ import {
   type Notice,
   type RuleContext,
 } from '#domain/backorder.ts';
-import type { DelayedData, ErpEvent } from '#domain/events.ts';
+import type { BackorderEvent, DelayedData } from '#domain/events.ts';
 import {
   type CompanyProfile,
   customerNotice,
@@ -47,7 +47,7 @@ const reviewUrl = 'https://watch.example/review/SO-10042/3';
 // The fixture delay, typed as a delay (the fixture reader returns any ERP event).
 const opening = delayed(erpFixture('backorder.delayed').occurredAt, '2026-03-22');
 
-function replay(...events: ErpEvent[]): Backorder {
+function replay(...events: BackorderEvent[]): Backorder {
   let record: Backorder | undefined;
   for (const event of events) record = applyEvent(record, event, rules).record;
   if (!record) throw new Error('no events');

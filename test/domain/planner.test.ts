@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { applyEvent, type Backorder } from '#domain/backorder.ts';
-import type { ErpEvent } from '#domain/events.ts';
+import type { BackorderEvent } from '#domain/events.ts';
 import { parseOrganisationConfig } from '#domain/organisation.ts';
 import { actionId, type DueAction, fulfil, outstandingActions, plan } from '#domain/planner.ts';
 import { policyFor } from '#domain/policy.ts';
@@ -16,7 +16,7 @@ const review = policyFor(
   parseOrganisationConfig({ ...sample, notices: { ...sample.notices, mode: 'review' } }),
 );
 
-function replay(...events: ErpEvent[]): Backorder {
+function replay(...events: BackorderEvent[]): Backorder {
   let record: Backorder | undefined;
   for (const event of events) record = applyEvent(record, event, policy).record;
   if (!record) throw new Error('nothing applied');

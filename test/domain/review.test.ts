@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { applyEvent, type Backorder } from '#domain/backorder.ts';
 import { recordDecision } from '#domain/decision.ts';
-import type { DelayedData, ErpEvent } from '#domain/events.ts';
+import type { BackorderEvent, DelayedData } from '#domain/events.ts';
 import { parseOrganisationConfig } from '#domain/organisation.ts';
 import { fulfil } from '#domain/planner.ts';
 import { calendarFor, policyFor } from '#domain/policy.ts';
@@ -23,7 +23,7 @@ const config = parseOrganisationConfig(sample);
 const calendar = calendarFor(config);
 const policy = policyFor(config, calendar);
 
-function replay(...events: ErpEvent[]): Backorder {
+function replay(...events: BackorderEvent[]): Backorder {
   let record: Backorder | undefined;
   for (const event of events) record = applyEvent(record, event, policy).record;
   if (!record) throw new Error('nothing applied');
@@ -42,7 +42,7 @@ function report(
 }
 
 /** Applies one more ERP event to a record. */
-function then(record: Backorder, event: ErpEvent): Backorder {
+function then(record: Backorder, event: BackorderEvent): Backorder {
   return applyEvent(record, event, policy).record;
 }
 

@@ -13,6 +13,7 @@ describe('the OpenAPI document', () => {
       '/v1/erp/events',
       '/v1/insights',
       '/v1/review',
+      '/v1/safety-stock',
     ]);
   });
 
@@ -44,8 +45,22 @@ describe('the OpenAPI document', () => {
     expect(JSON.stringify(document.components?.schemas?.ReasonCode)).toContain('PORT_CONGESTION');
   });
 
+  it('describes sku.demand as one of the signed ERP events, with its period, quantity and mills', () => {
+    const demand = document.components?.schemas?.SkuDemandData as {
+      required?: string[];
+      properties?: object;
+    };
+    expect(demand.required).toEqual(['sku', 'period', 'quantity', 'unit']);
+    expect(Object.keys(demand.properties ?? {})).toEqual(
+      expect.arrayContaining(['supplierIds', 'baseLeadTimeDays']),
+    );
+    expect(JSON.stringify(document.components?.schemas?.ErpEvent)).toContain('sku.demand');
+    expect(JSON.stringify(document.paths?.['/v1/erp/events']?.post?.responses?.['202'])).toContain('stale');
+  });
+
   it('secures the operators’ routes with a bearer token', () => {
     expect(document.paths?.['/v1/backorders']?.get?.security).toEqual([{ operatorToken: [] }]);
+    expect(document.paths?.['/v1/safety-stock']?.get?.security).toEqual([{ operatorToken: [] }]);
     expect(document.paths?.['/v1/erp/events']?.post?.security).toBeUndefined();
   });
 });

@@ -119,7 +119,7 @@ describe('the Lambdas', () => {
     const functions = Object.values(dev.findResources('AWS::Lambda::Function')).filter(
       (fn) => fn.Metadata?.['Local::Handler'],
     );
-    expect(functions.length).toBe(11);
+    expect(functions.length).toBe(12);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -153,11 +153,11 @@ describe('the Lambdas', () => {
     expect(retention(dev)).toEqual(new Set([7]));
     expect(retention(prod)).toEqual(new Set([90]));
     const functionLogs = Object.entries(dev.findResources('AWS::Logs::LogGroup')).filter(([id]) =>
-      /^(ErpEvents|BackordersRead|Decisions|OpenApi|TimerStep|TimerFailure|SesEvents|TextBatch|Review|Insights|MorningReviewDigest)Logs/.test(
+      /^(ErpEvents|BackordersRead|Decisions|OpenApi|TimerStep|TimerFailure|SesEvents|TextBatch|Review|Insights|SafetyStock|MorningReviewDigest)Logs/.test(
         id,
       ),
     );
-    expect(functionLogs).toHaveLength(11);
+    expect(functionLogs).toHaveLength(12);
     for (const [, group] of functionLogs) {
       const policy = JSON.stringify(group.Properties.DataProtectionPolicy);
       expect(policy).toContain(':dataprotection::aws:data-identifier/EmailAddress');
@@ -186,6 +186,7 @@ describe('least privilege', () => {
       'text-batch',
       'review',
       'insights',
+      'safety-stock',
     ]) {
       const everywhere = handlerStatements(`lambdas/handlers/${entry}.ts`).filter((s) => s.Resource === '*');
       expect(actionsOf(everywhere), entry).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
@@ -319,6 +320,12 @@ describe('least privilege', () => {
     });
   });
 
+  it('lets the safety-stock suggestions query the table and nothing more', () => {
+    expect(actionsOf(handlerStatements('lambdas/handlers/safety-stock.ts'))).toEqual(
+      [...OWN_LOGS_AND_TRACES, 'dynamodb:Query'].sort(),
+    );
+  });
+
   it('gives the OpenAPI function nothing but its own logs and traces', () => {
     expect(actionsOf(handlerStatements('lambdas/handlers/openapi.ts'))).toEqual(OWN_LOGS_AND_TRACES);
   });
@@ -374,6 +381,7 @@ describe('the HTTP API', () => {
         ['GET /v1/openapi.json', 'NONE'],
         ['GET /v1/review', 'JWT'],
         ['GET /v1/insights', 'JWT'],
+        ['GET /v1/safety-stock', 'JWT'],
       ]),
     );
     expect(routes.some(([key]) => String(key).includes('/_local'))).toBe(false);
@@ -483,12 +491,12 @@ describe('alarms', () => {
       Object.keys(
         dev.findResources('AWS::CloudWatch::Alarm', { Properties: alarmOn('AWS/Lambda', 'Errors') }),
       ),
-    ).toHaveLength(11);
+    ).toHaveLength(12);
     expect(
       Object.keys(
         dev.findResources('AWS::CloudWatch::Alarm', { Properties: alarmOn('AWS/Lambda', 'Throttles') }),
       ),
-    ).toHaveLength(11);
+    ).toHaveLength(12);
     dev.hasResourceProperties('AWS::CloudWatch::Alarm', alarmOn('AWS/ApiGateway', '5xx'));
   });
 
