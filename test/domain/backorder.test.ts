@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -41,6 +42,10 @@ describe('the ERP event schema', () => {
     for (const name of ['backorder.delayed', 'backorder.shipped', 'backorder.cancelled'] as const) {
       expect(ErpEvent.safeParse(erpFixture(name)).success).toBe(true);
     }
+    const demand = JSON.parse(
+      readFileSync(new URL('../fixtures/erp/v1/sku.demand.json', import.meta.url), 'utf8'),
+    );
+    expect(ErpEvent.safeParse(demand).success).toBe(true);
   });
 
   it('names the offending field of a bad date', () => {
