@@ -6,6 +6,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { BackorderStore, type StoredResponse, VersionConflictError } from '#adapters/backorder-store.ts';
 import { now } from '#adapters/clock.ts';
 import { requireEnv } from '#adapters/environment.ts';
+import { createLogger } from '#adapters/logger.ts';
 import { loadOrganisation } from '#adapters/organisation.ts';
 import { loadSecrets } from '#adapters/secrets.ts';
 import { InvalidSignatureError, verifyWebhook } from '#adapters/webhook-signature.ts';
@@ -22,6 +23,8 @@ import {
 import { type BackorderEvent, type DemandResult, ErpEvent, type SkuDemandEvent } from '#domain/events.ts';
 import { httpErrors, lowerCaseHeaders, rawBody } from '#http/middleware.ts';
 import { HttpError, json } from '#http/responses.ts';
+
+const logger = createLogger({ service: 'erp-events' });
 
 /** CONTRACT §1: one event per request, at most 256 KiB. */
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -209,9 +212,7 @@ async function handOver(record: Backorder, deps: ErpEventsDependencies): Promise
   try {
     await deps.workflow.handOver(record);
   } catch (error) {
-    console.error(
-      JSON.stringify({ level: 'ERROR', message: 'workflow hand-off failed', error: (error as Error).name }),
-    );
+    logger.error('workflow hand-off failed', { error: (error as Error).name });
     // The record is saved; the ERP's retry of this message completes the hand-off.
     throw new HttpError(
       503,

@@ -3,10 +3,13 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
 import { now } from '#adapters/clock.ts';
 import { requireEnv } from '#adapters/environment.ts';
+import { createLogger } from '#adapters/logger.ts';
 import type { TextBatchInput } from '#adapters/text-batches.ts';
 import { type QueuedText, TextQueue } from '#adapters/text-queue.ts';
 import { Texter } from '#adapters/texter.ts';
 import { textSummary } from '#domain/messages.ts';
+
+const logger = createLogger({ service: 'text-batch' });
 
 export interface TextBatchDependencies {
   queue: TextQueue;
@@ -27,13 +30,7 @@ export function createTextBatch(deps: TextBatchDependencies) {
       const unsent = await deps.queue.unsent(input.recipient);
       const abandoned = unsent.filter((text) => text.status === 'sending');
       if (abandoned.length > 0) {
-        console.error(
-          JSON.stringify({
-            level: 'ERROR',
-            message: 'text delivery uncertain after a crash',
-            count: abandoned.length,
-          }),
-        );
+        logger.error('text delivery uncertain after a crash', { count: abandoned.length });
         await deps.queue.markSent(abandoned, 'uncertain');
       }
       const due = unsent.filter(

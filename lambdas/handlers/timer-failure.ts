@@ -4,10 +4,13 @@ import middy from '@middy/core';
 import { BackorderStore } from '#adapters/backorder-store.ts';
 import { now } from '#adapters/clock.ts';
 import { requireEnv } from '#adapters/environment.ts';
+import { createLogger } from '#adapters/logger.ts';
 import { Mailer } from '#adapters/mailer.ts';
 import { loadOrganisation } from '#adapters/organisation.ts';
 import type { TimerInput } from '#adapters/workflow-starter.ts';
 import { backorderId, lineLabel } from '#domain/backorder.ts';
+
+const logger = createLogger({ service: 'timer-failure' });
 
 export interface TimerFailure extends TimerInput {
   error?: { Error?: string; Cause?: string };
@@ -27,14 +30,7 @@ export interface TimerFailureDependencies {
 export function createTimerFailure(deps: TimerFailureDependencies) {
   return async (input: TimerFailure): Promise<{ ownerTold: boolean }> => {
     const error = input.error?.Error ?? 'unknown error';
-    console.error(
-      JSON.stringify({
-        level: 'ERROR',
-        message: 'backorder timer failed',
-        error,
-        generation: input.generation,
-      }),
-    );
+    logger.error('backorder timer failed', { error, generation: input.generation });
     const record = await deps.store.get(input);
     if (!record) return { ownerTold: false };
     const at = deps.now().toISOString();

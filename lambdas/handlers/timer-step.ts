@@ -5,6 +5,7 @@ import middy from '@middy/core';
 import { BackorderStore, VersionConflictError } from '#adapters/backorder-store.ts';
 import { now } from '#adapters/clock.ts';
 import { requireEnv } from '#adapters/environment.ts';
+import { createLogger } from '#adapters/logger.ts';
 import { Mailer, PermanentDeliveryError } from '#adapters/mailer.ts';
 import { loadOrganisation, type Organisation } from '#adapters/organisation.ts';
 import { loadSecrets } from '#adapters/secrets.ts';
@@ -29,6 +30,8 @@ import {
 } from '#domain/messages.ts';
 import { managerOf, type Person } from '#domain/organisation.ts';
 import { actionId, type DueAction, fulfil, plan } from '#domain/planner.ts';
+
+const logger = createLogger({ service: 'timer-step' });
 
 /** What the state machine carries between wake-ups: the input, and when to wake next if anything is owed. */
 export interface TimerState extends TimerInput {
@@ -78,9 +81,7 @@ async function performOnce(
   const id = actionId(action);
   const at = deps.now();
   if (record.inFlight?.action === id) {
-    console.error(
-      JSON.stringify({ level: 'ERROR', message: 'delivery uncertain after a crash', action: id }),
-    );
+    logger.error('delivery uncertain after a crash', { action: id });
     return recordDone(record, action, { at, messageId: 'uncertain' }, deps);
   }
   const claimed: Backorder = {
@@ -136,9 +137,7 @@ async function recordFailure(
   error: PermanentDeliveryError,
   deps: TimerStepDependencies,
 ): Promise<Backorder> {
-  console.error(
-    JSON.stringify({ level: 'ERROR', message: 'delivery failed for good', action: actionId(action) }),
-  );
+  logger.error('delivery failed for good', { action: actionId(action) });
   if (action.kind === 'customerNotice') {
     const failed: Backorder = {
       ...record,

@@ -1,6 +1,9 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { createLogger } from '#adapters/logger.ts';
 import { HttpError, json } from '#http/responses.ts';
+
+const logger = createLogger({ service: 'http' });
 
 type HttpMiddleware = MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>;
 
@@ -16,7 +19,8 @@ export function httpErrors(): HttpMiddleware {
         request.response = json(error.status, error.body, error.headers);
         return;
       }
-      console.error(JSON.stringify({ level: 'ERROR', message: 'unhandled error', error: describe(error) }));
+      // The logger redacts addresses and phone numbers an SDK error message may carry.
+      logger.error('unhandled error', { error: describe(error) });
       request.response = json(500, {
         error: 'internal_error',
         message: 'Something went wrong; retry later.',
