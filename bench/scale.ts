@@ -1,0 +1,297 @@
+import { isDeepStrictEqual } from 'node:util';
+import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { BackorderStore } from '#adapters/backorder-store.ts';
+import { loadOrganisation } from '#adapters/organisation.ts';
+import { applyEvent, type Backorder } from '#domain/backorder.ts';
+import { buildMorningReview } from '#domain/review.ts';
+import { createTablesFromTemplate } from '#local/dynamodb.ts';
+import { localClientConfig } from '#local/http-service.ts';
+import { synthesizeLocalTemplate } from '#local/synth.ts';
+import { delayed } from '#test/support/erp-events.ts';
+import { type Item, itemSize, meterDelta, startDynamoDbMeter } from './dynamodb-meter.ts';
+import { CONFIG_FILE, median, pool } from './support.ts';
+
+/**
+ * Section 4: 100,000 open backorders seeded straight into DynamoDB Local, then the reads the
+ * operators' screens and the morning review make, timed and metered, as ratios to one GetItem
+ * round trip measured the same way in the same run.
+ *
+ * Records are made by the domain's own reducer (`applyEvent`), and written in the item layout of
+ * lambdas/adapters/backorder-store.ts with BatchWriteItem (a transaction per record would take
+ * the better part of an hour). The layout is checked first: one record is saved through
+ * `BackorderStore.save` and its item must equal the bench's item for the same record.
+ */
+
+export interface ScaleResult {
+  backorders: number;
+  seedSeconds: number;
+  recordBytes: number;
+  getItem: { ms: number; readUnits: number };
+  openListFirstPage: { ms: number; readUnits: number; items: number };
+  morningReview: {
+    ms: number;
+    queryMs: number;
+    buildMs: number;
+    readUnits: number;
+    queryPages: number;
+    records: number;
+    scans: number;
+  };
+  /** Read time per open record for a whole-index read, ms: what a 15-minute poller would pay. */
+  pollMsPerRecord: number;
+  /** Read units per open record for a whole-index read. */
+  pollReadUnitsPerRecord: number;
+}
+
+/** A small deterministic random source (mulberry32), so every run seeds the same records. */
+function random(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+const DAY = 86_400_000;
+/**
+ * Items per Query page of the review's read. DynamoDB Local slows down more than linearly with
+ * the size of a page of nested items (a full 1 MB page of records takes seconds), which AWS does
+ * not; pages of 1,000 keep the emulator linear and cost AWS the same read units.
+ */
+const REVIEW_PAGE = 1_000;
+const NOW = Date.parse('2026-06-02T12:25:00Z'); // a Tuesday, 07:25 in Chicago: the review's hour
+
+/** The item BackorderStore writes for a record (lambdas/adapters/backorder-store.ts, recordItem). */
+function recordItem(record: Backorder): Record<string, unknown> {
+  const pk = `BACKORDER#${encodeURIComponent(record.orderId)}#${encodeURIComponent(record.lineId)}`;
+  return {
+    pk,
+    sk: 'RECORD',
+    version: record.version,
+    statusKey: `STATUS#${record.status}`,
+    statusSort: `${record.openedAt}#${pk}`,
+    ownerKey: record.status === 'open' ? `OWNER#${record.details.owner.id}` : undefined,
+    nextActionAt: record.status === 'open' ? record.nextActionAt : undefined,
+    record,
+  };
+}
+
+function makeRecords(count: number): Backorder[] {
+  const { policy } = loadOrganisation(CONFIG_FILE);
+  const next = random(42);
+  const owners = [
+    { id: 'U-17', name: 'Dana Ortiz', email: 'dana.ortiz@svc.example' },
+    { id: 'U-22', name: 'Sam Lee', email: 'sam.lee@svc.example' },
+  ];
+  const products = ['Hot-rolled coil', 'Cold-rolled sheet', 'Plate', 'Rebar', 'Tube', 'Angle'];
+  const records: Backorder[] = [];
+  for (let index = 0; index < count; index++) {
+    const openedAt = NOW - Math.floor(next() * 45 * DAY) - DAY;
+    const original = new Date(openedAt + Math.floor(2 + next() * 20) * DAY).toISOString().slice(0, 10);
+    const expected = new Date(Date.parse(original) + Math.floor(1 + next() * 20) * DAY)
+      .toISOString()
+      .slice(0, 10);
+    const owner = owners[index % owners.length] ?? owners[0];
+    const event = delayed(new Date(openedAt).toISOString(), expected, {
+      orderId: `SO-${String(100_000 + index)}`,
+      lineId: String(1 + (index % 3)),
+      originalShipDate: original,
+      owner,
+      customer: {
+        id: `C-${index % 900}`,
+        name: `Customer ${index % 900}`,
+        email: `buyer${index % 900}@customer.example`,
+      },
+      supplier: { id: `MILL-${index % 12}`, name: `Mill ${index % 12}` },
+      item: {
+        sku: `SKU-${index % 400}`,
+        description: `Item ${index % 400}`,
+        product: products[index % products.length],
+      },
+    });
+    let { record } = applyEvent(undefined, event, policy);
+    const sentAt = new Date(openedAt).toISOString();
+    record = {
+      ...record,
+      notices: record.notices.map((notice) => ({ ...notice, status: 'sent' as const, sentAt })),
+    };
+    if (next() < 0.3) {
+      // One in three slipped again since.
+      const slipAt = openedAt + Math.floor(next() * (NOW - openedAt));
+      const later = new Date(Date.parse(expected) + Math.floor(1 + next() * 10) * DAY)
+        .toISOString()
+        .slice(0, 10);
+      const slipped = applyEvent(
+        record,
+        {
+          ...event,
+          occurredAt: new Date(slipAt).toISOString(),
+          data: { ...event.data, expectedShipDate: later },
+        },
+        policy,
+      );
+      record = slipped.record;
+    }
+    records.push(record);
+  }
+  return records;
+}
+
+export async function scaleBench(options: {
+  dynamoDbEndpoint: string;
+  backorders: number;
+}): Promise<ScaleResult> {
+  const direct = new DynamoDBClient(localClientConfig(options.dynamoDbEndpoint));
+  const template = synthesizeLocalTemplate(CONFIG_FILE);
+  const tables = await createTablesFromTemplate(direct, template, { prefix: `bench-scale-${process.pid}-` });
+  const tableName = [...tables.values()][0] ?? '';
+  const meter = await startDynamoDbMeter(options.dynamoDbEndpoint);
+  const metered = new DynamoDBClient(localClientConfig(meter.endpoint));
+  try {
+    const records = makeRecords(options.backorders);
+    const first = records[0];
+    if (!first) throw new Error('no records');
+
+    // The layout check: the store's own item for the first record equals the bench's.
+    const store = new BackorderStore(direct, tableName);
+    await store.save({
+      record: first,
+      changed: true,
+      timeline: {
+        occurredAt: first.openedAt,
+        receivedAt: first.openedAt,
+        type: 'backorder.delayed',
+        result: 'opened',
+        id: 'layout-check',
+        summary: 'layout check',
+      },
+    });
+    const documents = DynamoDBDocumentClient.from(direct, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    const saved = await documents.send(
+      new GetCommand({ TableName: tableName, Key: { pk: recordItem(first).pk, sk: 'RECORD' } }),
+    );
+    const ours = JSON.parse(JSON.stringify(recordItem(first))) as unknown;
+    if (!isDeepStrictEqual(saved.Item, ours)) {
+      throw new Error(
+        'the bench item layout no longer matches BackorderStore: update recordItem in bench/scale.ts',
+      );
+    }
+
+    const seedStarted = performance.now();
+    const batches: Backorder[][] = [];
+    for (let index = 1; index < records.length; index += 25) batches.push(records.slice(index, index + 25));
+    await pool(batches, 6, async (batch) => {
+      let requests: Array<{ PutRequest: { Item: Record<string, unknown> } }> | undefined = batch.map(
+        (record) => ({
+          PutRequest: { Item: recordItem(record) },
+        }),
+      );
+      while (requests && requests.length > 0) {
+        const answer = await documents.send(
+          new BatchWriteCommand({ RequestItems: { [tableName]: requests } }),
+        );
+        requests = answer.UnprocessedItems?.[tableName] as typeof requests;
+      }
+    });
+    const seedSeconds = (performance.now() - seedStarted) / 1000;
+
+    const meteredStore = new BackorderStore(metered, tableName);
+    const raw = await documents.send(
+      new GetCommand({ TableName: tableName, Key: { pk: recordItem(first).pk, sk: 'RECORD' } }),
+    );
+    const { marshall } = await import('@aws-sdk/util-dynamodb');
+    const recordBytes = raw.Item ? itemSize(marshall(raw.Item, { removeUndefinedValues: true }) as Item) : 0;
+
+    const measure = async <T>(work: () => Promise<T>) => {
+      const before = meter.totals();
+      const started = performance.now();
+      const value = await work();
+      const ms = performance.now() - started;
+      return { value, ms, used: meterDelta(meter.totals(), before) };
+    };
+
+    // One GetItem round trip (the store's consistent read of a record): the unit of every ratio.
+    const gets = [];
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const key = records[Math.floor((attempt * records.length) / 50)] ?? first;
+      gets.push(await measure(() => meteredStore.get(key)));
+    }
+    const getItem = {
+      ms: median(gets.map((get) => get.ms)),
+      readUnits: median(gets.map((get) => get.used.readUnits)),
+    };
+
+    const lists = [];
+    for (let attempt = 0; attempt < 9; attempt++)
+      lists.push(await measure(() => meteredStore.list('open', { limit: 50 })));
+    const openListFirstPage = {
+      ms: median(lists.map((list) => list.ms)),
+      readUnits: median(lists.map((list) => list.used.readUnits)),
+      items: lists[0]?.value.items.length ?? 0,
+    };
+
+    // The morning review: every open record from the byStatus index (paged, never a scan), then the build.
+    // Once: at 100,000 records the read alone takes DynamoDB Local a minute or more.
+    const reviews = [];
+    for (let attempt = 0; attempt < 1; attempt++) {
+      const before = meter.totals();
+      const started = performance.now();
+      const open: Backorder[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await meteredStore.list('open', { limit: REVIEW_PAGE, cursor });
+        open.push(...page.items);
+        cursor = page.cursor;
+        pages += 1;
+      } while (cursor);
+      const queried = performance.now();
+      const organisation = loadOrganisation(CONFIG_FILE);
+      const review = buildMorningReview({
+        open,
+        closedSince: [],
+        lastReviewAt: new Date(NOW - DAY),
+        now: new Date(NOW),
+        calendar: organisation.calendar,
+        vpAfterDays: organisation.config.escalation.vpAfterDaysPastOriginal,
+      });
+      const built = performance.now();
+      const used = meterDelta(meter.totals(), before);
+      if (review.totals.open !== records.length) {
+        throw new Error(`the review counted ${review.totals.open} open backorders of ${records.length}`);
+      }
+      reviews.push({
+        ms: built - started,
+        queryMs: queried - started,
+        buildMs: built - queried,
+        readUnits: used.readUnits,
+        queryPages: pages,
+        records: open.length,
+        scans: used.byOperation.Scan?.requests ?? 0,
+      });
+    }
+    const middle = [...reviews].sort((a, b) => a.ms - b.ms)[Math.floor(reviews.length / 2)];
+    if (!middle) throw new Error('no review ran');
+    return {
+      backorders: records.length,
+      seedSeconds,
+      recordBytes,
+      getItem,
+      openListFirstPage,
+      morningReview: middle,
+      pollMsPerRecord: middle.queryMs / middle.records,
+      pollReadUnitsPerRecord: middle.readUnits / middle.records,
+    };
+  } finally {
+    metered.destroy();
+    await meter.close();
+    for (const table of tables.values())
+      await direct.send(new DeleteTableCommand({ TableName: table })).catch(() => undefined);
+    direct.destroy();
+  }
+}
