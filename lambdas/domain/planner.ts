@@ -112,26 +112,31 @@ export function fulfil(
   done: Fulfilment,
   policy: Policy,
 ): Backorder | undefined {
-  if (record.status === 'closed') return undefined;
   const at = done.at.toISOString();
+  if (action.kind === 'customerNotice') {
+    // What the customer received is recorded whatever happened meanwhile: newer news may have
+    // superseded this notice, or the line closed, while it was on its way.
+    const notice = record.notices.find((n) => n.revision === action.revision);
+    if (!notice || notice.status === 'sent' || notice.status === 'failed') return undefined;
+    const sent: Notice = {
+      ...notice,
+      status: 'sent',
+      sentAt: at,
+      messageId: done.messageId,
+      autoSent: action.autoSent || undefined,
+    };
+    return { ...record, notices: record.notices.map((n) => (n === notice ? sent : n)) };
+  }
+  if (record.status === 'closed') return undefined;
   switch (action.kind) {
-    case 'customerNotice':
     case 'noticeReview':
     case 'noticeReviewWarning': {
       const notice = record.notices.find((n) => n.revision === action.revision && n.status === 'pending');
       if (!notice) return undefined;
       const updated: Notice =
-        action.kind === 'customerNotice'
-          ? {
-              ...notice,
-              status: 'sent',
-              sentAt: at,
-              messageId: done.messageId,
-              autoSent: action.autoSent || undefined,
-            }
-          : action.kind === 'noticeReview'
-            ? { ...notice, reviewRequestedAt: at }
-            : { ...notice, reviewWarnedAt: at };
+        action.kind === 'noticeReview'
+          ? { ...notice, reviewRequestedAt: at }
+          : { ...notice, reviewWarnedAt: at };
       return { ...record, notices: record.notices.map((n) => (n === notice ? updated : n)) };
     }
     case 'managerAlert': {

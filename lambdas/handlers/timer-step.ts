@@ -96,14 +96,32 @@ async function performOnce(
   } catch (error) {
     if (error instanceof PermanentDeliveryError) return recordFailure(claimed, action, error, deps);
     // Nothing went out: release the claim so the retry sends cleanly.
-    await deps.store.update(
-      { ...claimed, inFlight: undefined, version: claimed.version + 1 },
-      claimed.version,
-      claimed,
-    );
+    await releaseClaim(claimed, id, deps);
     throw error;
   }
   return recordDone(claimed, action, { at, messageId }, deps);
+}
+
+/**
+ * Clears our claim after a send that failed cleanly. The record may have changed meanwhile (an ERP
+ * report keeps the claim), so on a conflict it re-reads and clears again: a claim left behind
+ * would make the retry believe the notice went out.
+ */
+async function releaseClaim(record: Backorder, id: string, deps: TimerStepDependencies): Promise<void> {
+  let current: Backorder | undefined = record;
+  for (let attempt = 0; current?.inFlight?.action === id && attempt < 10; attempt++) {
+    try {
+      await deps.store.update(
+        { ...current, inFlight: undefined, version: current.version + 1 },
+        current.version,
+        current,
+      );
+      return;
+    } catch (error) {
+      if (!(error instanceof VersionConflictError)) throw error;
+      current = await deps.store.get(record);
+    }
+  }
 }
 
 /** Records a fulfilment; on a concurrent change it re-reads and records again, never re-sends. */

@@ -131,15 +131,35 @@ describe('recording what was done', () => {
     expect(reminded?.nextActionAt).toBe('2026-03-16T19:05:00.000Z');
   });
 
-  it('records nothing on a closed backorder', () => {
+  it('records a notice that was on its way when the line closed, and nothing else on a closed line', () => {
     const record = replay(delayed('2026-03-10T14:05:00-05:00', '2026-03-22'));
     const [notice] = outstandingActions(record, policy);
+    const reminder = outstandingActions(record, policy).find((action) => action.kind === 'ownerReminder');
     const closed = replay(
       delayed('2026-03-10T14:05:00-05:00', '2026-03-22'),
       closing('backorder.cancelled', '2026-03-10T15:00:00-05:00'),
     );
+    if (!notice || !reminder) throw new Error('nothing owed');
+    expect(fulfil(closed, notice, { at, messageId: 'ses-1' }, policy)?.notices[0]).toMatchObject({
+      status: 'sent',
+      messageId: 'ses-1',
+    });
+    expect(fulfil(closed, reminder, { at }, policy)).toBeUndefined();
+  });
+
+  it('records a notice sent while newer news superseded it', () => {
+    const record = replay(delayed('2026-03-10T14:05:00-05:00', '2026-03-22'));
+    const [notice] = outstandingActions(record, policy);
+    const slipped = replay(
+      delayed('2026-03-10T14:05:00-05:00', '2026-03-22'),
+      delayed('2026-03-10T14:30:00-05:00', '2026-03-29'),
+    );
     if (!notice) throw new Error('no notice owed');
-    expect(fulfil(closed, notice, { at }, policy)).toBeUndefined();
+    const recorded = fulfil(slipped, notice, { at, messageId: 'ses-1' }, policy);
+    expect(recorded?.notices.map((n) => [n.revision, n.status])).toEqual([
+      [1, 'sent'],
+      [2, 'pending'],
+    ]);
   });
 
   it('marks a manager escalation sent once', () => {

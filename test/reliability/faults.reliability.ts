@@ -209,16 +209,13 @@ describe('a timer step that crashes once', () => {
   });
 
   /*
-   * BUG (lambdas/handlers/timer-step.ts, performOnce): when a send fails transiently, the step
-   * releases its claim with one conditional write and rethrows. If the ERP changed the record in
-   * between (here an "unchanged" delay report, which keeps the generation and copies `inFlight`),
-   * that write fails with VersionConflictError, the claim stays on the record, and the retry
-   * takes its own leftover claim for a crash after sending: it records the notice as sent
-   * ("delivery uncertain") and the customer never gets it. This test flips to passing once the
-   * release re-reads and clears the claim on conflict (fix in the suite's report).
+   * Regression: when a send fails transiently the step releases its claim; if the ERP changed the
+   * record meanwhile (an "unchanged" report keeps the generation and the claim), the release must
+   * re-read and clear it, or the retry would take its own leftover claim for a crash after sending
+   * and record the notice as sent without sending it.
    */
   const releaseScenario = { held: false, report: '' };
-  it.fails('still sends the notice when a report lands while a failed send is being undone', async () => {
+  it('still sends the notice when a report lands while a failed send is being undone', async () => {
     const orderId = 'SO-F-RELEASE';
     system.local.ses.failNext(3);
     tally.faultsInjected += 3;
@@ -245,15 +242,11 @@ describe('a timer step that crashes once', () => {
   });
 
   /*
-   * BUG (lambdas/domain/planner.ts, fulfil): a customer notice that was sent while newer news
-   * superseded it is recorded as "superseded", with no sentAt or messageId, though the customer
-   * has it: the step's write after the send conflicts, it re-reads, and `fulfil` only marks a
-   * *pending* notice sent. The read API and the morning review then say the customer was never
-   * told of that date, and SES feedback for that email finds no sent notice. Flips when `fulfil`
-   * records a sent customer notice whatever its status (fix in the suite's report).
+   * Regression: a customer notice sent while newer news superseded it is recorded as sent (with
+   * its SES message id), since the customer has it; the newer notice still follows.
    */
   const supersededScenario = { held: false, report: '' };
-  it.fails('records a notice as sent when newer news arrived while it was being sent', async () => {
+  it('records a notice as sent when newer news arrived while it was being sent', async () => {
     const orderId = 'SO-F-SUPERSEDED';
     const recording = faults.hold(settlesClaimOf(orderId));
     const reportedAt = now();
