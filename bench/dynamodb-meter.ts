@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
  *   DynamoDB Local's own answer. DynamoDB Local applies AWS's rules for single-item writes,
  *   reads, queries and batches (1 KB write units of the larger of the old and new item, 4 KB
  *   read units, half for eventually consistent reads, the global secondary indexes the item is
- *   written to); the bench checks a few of them at start (see `selfCheck`).
+ *   written to); the bench checks a few of them at start (`selfCheck` in bench/lifecycle.ts) and prints the result.
  * - TransactWriteItems is the exception: DynamoDB Local 1.25 answers 4 units per KB per item
  *   (AWS bills 2: a prepare and a commit) and leaves the indexes out. For those the proxy applies
  *   AWS's documented rule itself: 2 write units per KB, rounded up per item, for every Put and
