@@ -9,6 +9,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  type QueryCommandInput,
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
@@ -217,23 +218,16 @@ export class BackorderStore {
   /** The insight counters of the periods `from`..`to` (`YYYY-MM`), in one Query. */
   async counters(from: string, to: string): Promise<CounterRow[]> {
     const range = counterRangeKeys(from, to);
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':pk': range.pk, ':from': range.from, ':to': range.to },
+    });
     const rows: CounterRow[] = [];
-    let cursor: Record<string, unknown> | undefined;
-    do {
-      const page = await this.documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-          ExpressionAttributeValues: { ':pk': range.pk, ':from': range.from, ':to': range.to },
-          ExclusiveStartKey: cursor,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        const { pk: _pk, sk: _sk, period, dimension, key, label, ...fields } = item;
-        rows.push({ period, dimension, key, label, fields } as CounterRow);
-      }
-      cursor = page.LastEvaluatedKey;
-    } while (cursor);
+    for (const item of items) {
+      const { pk: _pk, sk: _sk, period, dimension, key, label, ...fields } = item;
+      rows.push({ period, dimension, key, label, fields } as CounterRow);
+    }
     return rows;
   }
 
@@ -304,42 +298,28 @@ export class BackorderStore {
 
   /** Every SKU that reported demand, in SKU order, from the SKU index (one Query, paged). */
   async demandSkus(): Promise<string[]> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': DEMAND_SKUS },
+    });
     const skus: string[] = [];
-    let cursor: Record<string, unknown> | undefined;
-    do {
-      const page = await this.documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': DEMAND_SKUS },
-          ExclusiveStartKey: cursor,
-        }),
-      );
-      for (const item of page.Items ?? []) skus.push(String(item.sku));
-      cursor = page.LastEvaluatedKey;
-    } while (cursor);
+    for (const item of items) skus.push(String(item.sku));
     return skus;
   }
 
   /** A SKU's demand reports for the periods whose keys sort between `from` and `to`, inclusive. */
   async demand(sku: string, from: string, to: string): Promise<DemandReport[]> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':pk': demandKey(sku, from).pk, ':from': from, ':to': to },
+    });
     const reports: DemandReport[] = [];
-    let cursor: Record<string, unknown> | undefined;
-    do {
-      const page = await this.documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-          ExpressionAttributeValues: { ':pk': demandKey(sku, from).pk, ':from': from, ':to': to },
-          ExclusiveStartKey: cursor,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        const { pk: _pk, sk: _sk, ...report } = item;
-        reports.push(report as DemandReport);
-      }
-      cursor = page.LastEvaluatedKey;
-    } while (cursor);
+    for (const item of items) {
+      const { pk: _pk, sk: _sk, ...report } = item;
+      reports.push(report as unknown as DemandReport);
+    }
     return reports;
   }
 
@@ -368,26 +348,27 @@ export class BackorderStore {
   }
 
   private async queryStatus(statusKey: string, from?: string): Promise<Backorder[]> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      IndexName: 'byStatus',
+      KeyConditionExpression: from ? 'statusKey = :status AND statusSort >= :from' : 'statusKey = :status',
+      ExpressionAttributeValues: from ? { ':status': statusKey, ':from': from } : { ':status': statusKey },
+    });
     const records: Backorder[] = [];
+    for (const item of items) records.push(item.record as Backorder);
+    return records;
+  }
+
+  /** Every item a Query returns, following its pages. */
+  private async queryAll(input: QueryCommandInput): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
     let cursor: Record<string, unknown> | undefined;
     do {
-      const page = await this.documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: 'byStatus',
-          KeyConditionExpression: from
-            ? 'statusKey = :status AND statusSort >= :from'
-            : 'statusKey = :status',
-          ExpressionAttributeValues: from
-            ? { ':status': statusKey, ':from': from }
-            : { ':status': statusKey },
-          ExclusiveStartKey: cursor,
-        }),
-      );
-      for (const item of page.Items ?? []) records.push(item.record as Backorder);
+      const page = await this.documents.send(new QueryCommand({ ...input, ExclusiveStartKey: cursor }));
+      items.push(...(page.Items ?? []));
       cursor = page.LastEvaluatedKey;
     } while (cursor);
-    return records;
+    return items;
   }
 
   private counterItems(previous: Backorder | undefined, record: Backorder) {
@@ -423,20 +404,13 @@ export class BackorderStore {
 
   /** The timeline of one backorder, in the order things happened (`occurredAt`). */
   async timeline(key: BackorderKey): Promise<TimelineEntry[]> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': recordKey(key).pk, ':prefix': 'EVENT#' },
+    });
     const entries: TimelineEntry[] = [];
-    let cursor: Record<string, unknown> | undefined;
-    do {
-      const page = await this.documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': recordKey(key).pk, ':prefix': 'EVENT#' },
-          ExclusiveStartKey: cursor,
-        }),
-      );
-      for (const item of page.Items ?? []) entries.push(item.entry as TimelineEntry);
-      cursor = page.LastEvaluatedKey;
-    } while (cursor);
+    for (const item of items) entries.push(item.entry as TimelineEntry);
     return entries;
   }
 
