@@ -142,11 +142,21 @@ async function applyWithRetry(
       if (!outcome.saved) return { record, response: { fresh: false, stored: outcome.duplicateOf } };
       return { record, response: { fresh: true, stored } };
     } catch (error) {
-      if (!(error instanceof VersionConflictError) || attempt >= MAX_ATTEMPTS) throw error;
+      if (!(error instanceof VersionConflictError)) throw error;
+      if (attempt >= MAX_ATTEMPTS) throw busy();
       // Full jitter keeps concurrent writers of one line from colliding in lockstep.
       await sleep(Math.random() * 10 * 2 ** attempt);
     }
   }
+}
+
+/** Nothing was stored: the ERP's retry of the same message will go through. */
+function busy(): HttpError {
+  return new HttpError(
+    503,
+    { error: 'temporarily_unavailable', message: 'This line is changing concurrently; retry this delivery.' },
+    { 'retry-after': '1' },
+  );
 }
 
 function apply(current: Backorder | undefined, event: BackorderEvent, rules: RuleContext): Applied {
@@ -202,7 +212,8 @@ async function recordDemand(
       );
       return outcome.saved ? outcome.response : outcome.duplicateOf;
     } catch (error) {
-      if (!(error instanceof VersionConflictError) || attempt >= MAX_ATTEMPTS) throw error;
+      if (!(error instanceof VersionConflictError)) throw error;
+      if (attempt >= MAX_ATTEMPTS) throw busy();
       await sleep(Math.random() * 10 * 2 ** attempt);
     }
   }
