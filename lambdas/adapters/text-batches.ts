@@ -28,17 +28,18 @@ export class TextBatches {
   async schedule(recipient: string, trigger: string, at: Date): Promise<void> {
     const windowStart = Math.floor(at.getTime() / this.windowMs) * this.windowMs;
     const name = `texts-${safe(recipient)}-${windowStart / 1000}`;
-    const input: TextBatchInput = { recipient, flushAt: stamp(windowStart + this.windowMs) };
+    const input: TextBatchInput = { recipient, flushAt: waitTimestamp(windowStart + this.windowMs) };
     try {
       await this.start(name, input);
     } catch (error) {
       if (!(error instanceof ExecutionAlreadyExists)) throw error;
       // That window's batch has already sent: this late text gets a batch of its own, at once.
-      await this.start(`${name}-late-${digest(trigger)}`, { recipient, flushAt: stamp(at.getTime()) }).catch(
-        (late: unknown) => {
-          if (!(late instanceof ExecutionAlreadyExists)) throw late;
-        },
-      );
+      await this.start(`${name}-late-${digest(trigger)}`, {
+        recipient,
+        flushAt: waitTimestamp(at.getTime()),
+      }).catch((late: unknown) => {
+        if (!(late instanceof ExecutionAlreadyExists)) throw late;
+      });
     }
   }
 
@@ -61,7 +62,11 @@ function digest(value: string): string {
   return createHash('sha256').update(value).digest('hex').slice(0, 10);
 }
 
-/** Step Functions drops fractions of a second: round up so the batch never wakes early. */
-function stamp(ms: number): string {
+/**
+ * A Wait state's timestamp: UTC, whole seconds, `Z`. Step Functions drops fractions of a second,
+ * so it rounds up, and a timer never wakes before it is due.
+ */
+export function waitTimestamp(instant: Date | number): string {
+  const ms = typeof instant === 'number' ? instant : instant.getTime();
   return `${new Date(Math.ceil(ms / 1000) * 1000).toISOString().slice(0, 19)}Z`;
 }

@@ -9,6 +9,7 @@ import { Mailer } from '#adapters/mailer.ts';
 import { loadOrganisation } from '#adapters/organisation.ts';
 import type { TimerInput } from '#adapters/workflow-starter.ts';
 import { backorderId, lineLabel } from '#domain/backorder.ts';
+import { escapeHtml } from '#domain/messages.ts';
 
 const logger = createLogger({ service: 'timer-failure' });
 
@@ -59,7 +60,7 @@ export function createTimerFailure(deps: TimerFailureDependencies) {
       email: {
         subject: `Action needed: ${label} timer failed`,
         text,
-        html: `<pre>${text.replace(/[&<>]/g, '')}</pre>`,
+        html: `<pre>${escapeHtml(text)}</pre>`,
       },
       tags: { backorder: backorderId(record) },
     });

@@ -9,7 +9,7 @@ import { createLogger } from '#adapters/logger.ts';
 import { Mailer, PermanentDeliveryError } from '#adapters/mailer.ts';
 import { loadOrganisation, type Organisation } from '#adapters/organisation.ts';
 import { loadSecrets } from '#adapters/secrets.ts';
-import { TextBatches } from '#adapters/text-batches.ts';
+import { TextBatches, waitTimestamp } from '#adapters/text-batches.ts';
 import { TextQueue } from '#adapters/text-queue.ts';
 import type { Audience } from '#adapters/texter.ts';
 import type { TimerInput } from '#adapters/workflow-starter.ts';
@@ -18,6 +18,7 @@ import { decisionLinks } from '#domain/decision.ts';
 import { daysBetween } from '#domain/messages/format.ts';
 import {
   customerNotice,
+  escapeHtml,
   managerAutoSentNotice,
   managerSlipText,
   ownerDecisionEmail,
@@ -320,16 +321,6 @@ function noticeOf(record: Backorder, revision: number): Notice {
 
 function slipNumber(trigger: string): number {
   return Number(trigger.replace('slip-', ''));
-}
-
-function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
-}
-
-/** Step Functions drops fractions of a second: round up, so the timer never wakes before it is due. */
-export function waitTimestamp(instant: Date): string {
-  const seconds = Math.ceil(instant.getTime() / 1000);
-  return `${new Date(seconds * 1000).toISOString().slice(0, 19)}Z`;
 }
 
 async function fromEnvironment(): Promise<TimerStepDependencies> {
