@@ -3,14 +3,13 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { InvalidConfigError, parseOrganisationConfig } from '#domain/organisation.ts';
+import { DEV_WEBHOOK_SECRET } from '#local/dev-secret.ts';
 import { startLocalSystem } from '#local/system.ts';
 
 /**
  * `npm start`: the whole system on this machine (CONTRACT §5). Every failure a user can fix
  * (a bad configuration, a busy port, no Java) ends with one line that says what to do.
  */
-
-const DEV_WEBHOOK_SECRET = `whsec_${Buffer.from('backorder-watch-local-dev-secret').toString('base64')}`;
 
 async function main(): Promise<void> {
   const reset = process.argv.includes('--reset');

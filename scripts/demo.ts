@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Webhook } from 'standardwebhooks';
+import { DEV_WEBHOOK_SECRET } from '#local/dev-secret.ts';
 import type { OutboxEmail, OutboxText, OutboxView } from '#local/outbox.ts';
 
 /**
@@ -19,7 +20,6 @@ import type { OutboxEmail, OutboxText, OutboxView } from '#local/outbox.ts';
  */
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
-const DEV_WEBHOOK_SECRET = `whsec_${Buffer.from('backorder-watch-local-dev-secret').toString('base64')}`;
 const ZONE = 'America/Chicago';
 /** Monday 2026-04-13, 07:00 in Chicago: where a self-started demo's clock begins. */
 const FIXED_MONDAY = '2026-04-13T12:00:00Z';

@@ -1,13 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { Webhook } from 'standardwebhooks';
+import { DEV_WEBHOOK_SECRET } from '#local/dev-secret.ts';
 
 /**
  * `npm run sign -- event.json [--url http://127.0.0.1:3000]`: prints a curl command that posts
  * the event with valid Standard Webhooks headers. It signs at the service's clock (the local
  * runtime's virtual clock when it answers `/_local/clock`), so the timestamp is always accepted.
  */
-
-const DEV_WEBHOOK_SECRET = `whsec_${Buffer.from('backorder-watch-local-dev-secret').toString('base64')}`;
 
 const args = process.argv.slice(2);
 const file = args.find((arg) => !arg.startsWith('--') && args[args.indexOf(arg) - 1] !== '--url');
