@@ -171,12 +171,13 @@ describe('50 lines × 20 events fired at once', () => {
     tally.notes.push(
       `${tally.serverErrors} of ${tally.deliveries} deliveries answered 5xx (${[...causes].map(([name, count]) => `${count} ${name}`).join(', ') || 'none'}), all accepted on the ERP's retry`,
     );
-    // TimeoutError: Lambda's 10 s nearly over (middy answers early). VersionConflictError: eight
-    // optimistic attempts lost to the line's other writers. Both pass when the ERP retries; any
-    // other cause is a crash.
-    expect(
-      [...causes.keys()].filter((name) => name !== 'TimeoutError' && name !== 'VersionConflictError'),
-    ).toEqual([]);
-    expect([...refusals.keys()].filter((why) => !why.endsWith('500 internal_error'))).toEqual([]);
+    // 503 temporarily_unavailable: every optimistic attempt lost to the line's other writers, nothing
+    // stored. 500 after a TimeoutError: Lambda's 10 s nearly over (middy answers early). Both pass
+    // when the ERP retries; any other cause is a crash.
+    expect([...causes.keys()].filter((name) => name !== 'TimeoutError')).toEqual([]);
+    const expected = ['503 temporarily_unavailable', '500 internal_error'];
+    expect([...refusals.keys()].filter((why) => !expected.some((answer) => why.endsWith(answer)))).toEqual(
+      [],
+    );
   });
 });
