@@ -47,6 +47,7 @@ describe('tables created from the synthesized template', () => {
     expect(table?.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
     expect(table?.GlobalSecondaryIndexes?.map((index) => index.IndexName).sort()).toEqual([
       'byOwner',
+      'byReview',
       'byStatus',
     ]);
     expect(ttl).toMatchObject({ TimeToLiveStatus: 'ENABLED', AttributeName: 'expiresAt' });
@@ -167,6 +168,7 @@ describe('creating tables again', () => {
     const { Table: table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
     expect(table?.GlobalSecondaryIndexes?.map((index) => index.IndexName).sort()).toEqual([
       'byOwner',
+      'byReview',
       'byStatus',
     ]);
   });
@@ -220,7 +222,7 @@ describe('DynamoDB Local itself', () => {
       parent.kill('SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });
     }
-  });
+  }, 120_000); // Two JVM starts: slow on a loaded 2-core machine.
 
   it('fails with one clear line when Java is not installed', async () => {
     // Prepare
