@@ -138,6 +138,8 @@ export class BackorderWatchStack extends Stack {
     );
     textBatch.bindTable(this.store.table, { actions: TEXT_QUEUE });
     this.messaging.alerts.grantPublish(textBatch.function);
+    // Past a person's daily allowance of texts, their alerts go by email.
+    this.messaging.grantSendEmail(textBatch.function);
     textBatch.function.addEnvironment('ALERTS_TOPIC_ARN', this.messaging.alerts.topicArn);
     const textBatches = new TextBatches(this, 'TextBatches', {
       send: textBatch.function,

@@ -34,6 +34,7 @@ export {
   ownerDeliveryFailure,
   ownerReviewRequest,
   ownerReviewWarning,
+  textsByEmail,
 } from '#domain/messages/staff.ts';
 export {
   managerSlipText,

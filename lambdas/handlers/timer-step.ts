@@ -292,7 +292,10 @@ async function textOrEmail(
 ): Promise<string> {
   if (person.phone) {
     const at = deps.now();
-    await deps.textQueue.enqueue({ recipient: person.id, audience, message, trigger }, at);
+    await deps.textQueue.enqueue(
+      { recipient: person.id, audience, message, trigger, email: person.email },
+      at,
+    );
     await deps.textBatches.schedule(person.id, trigger, at);
     return `queued:${trigger}`;
   }

@@ -280,7 +280,7 @@ describe('least privilege', () => {
     expect(batches?.Resource).toEqual({ Ref: expect.stringMatching(/^TextBatchesTextBatch/) });
   });
 
-  it('lets only the text batch publish texts, to the alerts topic', () => {
+  it('lets only the text batch publish texts, to the alerts topic, and email past the daily allowance', () => {
     const statements = handlerStatements('lambdas/handlers/text-batch.ts');
     expect(actionsOf(statements)).toEqual(
       [
@@ -289,6 +289,7 @@ describe('least privilege', () => {
         'dynamodb:PutItem',
         'dynamodb:Query',
         'dynamodb:UpdateItem',
+        'ses:SendEmail',
         'sns:Publish',
       ].sort(),
     );

@@ -18,6 +18,8 @@ const START = Date.parse('2026-03-10T14:00:00Z');
 const BACKORDERS = 12;
 const STEP = 60 * 60_000;
 const STAGGER = 4 * 60_000;
+// The owner's manager in the sample configuration.
+const MANAGER_EMAIL = 'priya.raman@svc.example';
 const tally = newTally('duplicates');
 const logs = captureLogs();
 let system: TestSystem;
@@ -112,9 +114,17 @@ describe('every event delivered 1 to 5 times, some copies at once', () => {
       const emails = outbox.emails.filter(
         (email) => email.to.includes(PERSONAL.customerEmail) && email.subject.includes(`${orderId} line`),
       );
-      const texts = outbox.texts.filter(
-        (text) => text.audience === 'manager' && text.message.includes(`${orderId} line`),
-      );
+      // 24 slips in a day reach the manager: past the 20 texts a day allowed, they come by email.
+      const texts = [
+        ...outbox.texts
+          .filter((text) => text.audience === 'manager' && text.message.includes(`${orderId} line`))
+          .map((text) => ({ message: text.message })),
+        ...outbox.emails
+          .filter((email) => email.to.includes(MANAGER_EMAIL))
+          .flatMap((email) => email.text.split('\n'))
+          .filter((line) => line.startsWith(`Backorder ${orderId} line`))
+          .map((message) => ({ message })),
+      ];
       const distinctEmails = new Set(emails.map((email) => email.subject));
       const distinctTexts = new Set(texts.map((text) => text.message));
       tally.noticesExpected += 4 + 2;

@@ -339,3 +339,36 @@ export function managerAutoSentNotice(
     ],
   });
 }
+
+/**
+ * The texts of one grouping window to a person who has had the day's allowance of texts
+ * (`escalation.maxTextsPerPersonPerDay`): the same words, by email, so nothing is dropped.
+ */
+export function textsByEmail(
+  messages: readonly string[],
+  allowance: number,
+  company: CompanyProfile,
+): RenderedEmail {
+  const [first] = messages;
+  if (first === undefined) throw new RangeError('no texts to send by email');
+  const count = messages.length;
+  const texts = allowance === 1 ? 'text' : `${allowance} texts`;
+  return renderEmail({
+    subject: count === 1 ? shorten(first, 120) : `${count} backorder alerts`,
+    preheader: `You have had today's ${texts}: further alerts today come by email.`,
+    brand: company.name,
+    locale: company.locale,
+    blocks: [
+      { kind: 'paragraph', content: ['Hello,'] },
+      {
+        kind: 'paragraph',
+        content: [
+          `You have had today's ${texts} from Backorder Watch, so ${count === 1 ? 'this alert comes' : 'these alerts come'} `,
+          'by email instead. Texts start again tomorrow.',
+        ],
+      },
+      ...messages.map((message): Block => ({ kind: 'paragraph', content: [oneLine(message)] })),
+      signOff(company),
+    ],
+  });
+}
