@@ -19,6 +19,8 @@ export interface ApiProps {
   readonly erpEvents: IFunction;
   readonly backordersRead: IFunction;
   readonly decisions: IFunction;
+  /** `GET`/`POST /v1/reviews/{token}`: an owner's review of a pending notice. */
+  readonly noticeReviews: IFunction;
   readonly openApi: IFunction;
   /** `GET /v1/review`: the morning review for operators. */
   readonly review: IFunction;
@@ -162,6 +164,10 @@ export class Api extends Construct {
     route('/v1/decisions/{token}', [HttpMethod.GET, HttpMethod.POST], props.decisions, 'Decisions', {
       public:
         'Customers follow decision links from their notice email without an account: each link carries its own signed, expiring token naming one backorder, notice and choice, verified in the handler.',
+    });
+    route('/v1/reviews/{token}', [HttpMethod.GET, HttpMethod.POST], props.noticeReviews, 'NoticeReviews', {
+      public:
+        'Owners follow review links from their review email: each link carries its own signed, expiring token naming one backorder and notice, verified in the handler, like a decision link.',
     });
     route('/v1/openapi.json', [HttpMethod.GET], props.openApi, 'OpenApi', {
       public:

@@ -117,6 +117,15 @@ export class BackorderWatchStack extends Stack {
     decisions.bindTable(this.store.table, SAVE_RECORD);
     decisions.bindSecret(decisionSecret, 'DECISION_SECRET');
 
+    const noticeReviews = fn(
+      'NoticeReviews',
+      'lambdas/handlers/notice-reviews.ts',
+      "Owners' notice review pages",
+      api,
+    );
+    noticeReviews.bindTable(this.store.table, SAVE_RECORD);
+    noticeReviews.bindSecret(decisionSecret, 'DECISION_SECRET');
+
     const openApi = fn('OpenApi', 'lambdas/handlers/openapi.ts', 'OpenAPI document', api);
 
     const step = fn(
@@ -171,7 +180,8 @@ export class BackorderWatchStack extends Stack {
       failure: failure.function,
       logRetention: settings.logRetention,
     });
-    for (const starter of [erpEvents, decisions]) this.workflow.grantHandOver(starter.function);
+    for (const starter of [erpEvents, decisions, noticeReviews])
+      this.workflow.grantHandOver(starter.function);
 
     const review = fn('Review', 'lambdas/handlers/review.ts', 'The morning review for operators', api);
     review.bindTable(this.store.table, { actions: ['GetItem', 'Query'], indexes: ['byStatus'] });
@@ -193,6 +203,7 @@ export class BackorderWatchStack extends Stack {
       erpEvents: erpEvents.function,
       backordersRead: read.function,
       decisions: decisions.function,
+      noticeReviews: noticeReviews.function,
       openApi: openApi.function,
       corsOrigins: props.corsOrigins,
       accessLogRetention: settings.logRetention,
@@ -228,6 +239,7 @@ export class BackorderWatchStack extends Stack {
         ErpEvents: erpEvents.function,
         BackordersRead: read.function,
         Decisions: decisions.function,
+        NoticeReviews: noticeReviews.function,
         OpenApi: openApi.function,
         TimerStep: step.function,
         TimerFailure: failure.function,

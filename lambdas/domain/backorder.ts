@@ -1,5 +1,5 @@
-import { z } from 'zod';
-import { type BackorderEvent, DelayedData, type IngestResult } from '#domain/events.ts';
+import * as z from 'zod';
+import { Alternative, type BackorderEvent, DelayedData, type IngestResult } from '#domain/events.ts';
 
 /**
  * A backorder: one order line that will not ship on time, identified by (orderId, lineId).
@@ -30,6 +30,8 @@ export const Notice = z
     reviewRequestedAt: instant.optional(),
     reviewWarnedAt: instant.optional(),
     approvedAt: instant.optional(),
+    /** Review mode: the alternatives as the owner edited them for this notice, offered instead of the ERP's. */
+    alternatives: z.array(Alternative).max(20).optional(),
     /** Review mode: sent at the deadline without the owner's approval. */
     autoSent: z.boolean().optional(),
     delivery: z.enum(['delivered', 'bounced', 'complained']).optional(),
@@ -266,6 +268,16 @@ function close(current: Backorder, closedAs: 'shipped' | 'cancelled', occurredAt
     generation: current.generation + 1,
   };
   return { record, result: 'closed', changed: true };
+}
+
+/**
+ * What a notice offers the customer: the owner's reviewed list when they edited one, else the
+ * ERP's latest. The ERP's list stays the source for every new notice: an owner's edit belongs to
+ * the news it was made for.
+ */
+export function offeredAlternatives(record: Backorder, revision: number | undefined): Alternative[] {
+  const notice = record.notices.find((candidate) => candidate.revision === revision);
+  return notice?.alternatives ?? record.details.alternatives ?? [];
 }
 
 /** A short human label for logs, texts and subjects: `SO-10042 line 3`. */

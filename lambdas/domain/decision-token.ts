@@ -41,8 +41,9 @@ export class ExpiredTokenError extends Error {
 }
 
 const VERSION = 'v1';
-/** A MAC input prefix, so a MAC made with the same key for another purpose never verifies here. */
-const MAC_CONTEXT = 'decision.';
+/** MAC input prefixes, so a MAC made with the same key for another purpose never verifies here. */
+const DECISION = 'decision.';
+const REVIEW = 'review.';
 const MAC_BYTES = 32;
 /** Far above any token this module signs; anything longer is refused before it is hashed. */
 const MAX_TOKEN_CHARS = 1024;
@@ -58,20 +59,19 @@ export function signDecisionToken(payload: DecisionTokenPayload, secret: Buffer)
     throw new RangeError('revision must be a positive integer');
   if (choice.kind === 'alternative' && !choice.alternativeId)
     throw new RangeError('an alternative choice needs an alternativeId');
-  const expiresAtSeconds = Math.floor(expiresAt.getTime() / 1000);
-  if (!Number.isSafeInteger(expiresAtSeconds) || expiresAtSeconds < 1)
-    throw new RangeError('expiresAt must be a valid date after 1970');
-  if (secret.length < MIN_SECRET_BYTES) throw new RangeError(`secrets must be ${MIN_SECRET_BYTES}+ bytes`);
+  const expiresAtSeconds = epochSeconds(expiresAt);
 
-  const fields: [string, string, number, string | null, number] = [
-    orderId,
-    lineId,
-    revision,
-    choice.kind === 'alternative' ? choice.alternativeId : null,
-    expiresAtSeconds,
-  ];
-  const signed = `${VERSION}.${Buffer.from(JSON.stringify(fields), 'utf8').toString('base64url')}`;
-  return `${signed}.${mac(signed, secret).toString('base64url')}`;
+  return seal(
+    DECISION,
+    [
+      orderId,
+      lineId,
+      revision,
+      choice.kind === 'alternative' ? choice.alternativeId : null,
+      expiresAtSeconds,
+    ],
+    secret,
+  );
 }
 
 /**
@@ -80,6 +80,76 @@ export function signDecisionToken(payload: DecisionTokenPayload, secret: Buffer)
  * shape, throws ForgedTokenError and nothing else; a genuine but stale one, ExpiredTokenError.
  */
 export function verifyDecisionToken(token: string, secrets: Buffer[], now: Date): DecisionTokenPayload {
+  const payload = parseDecision(open(DECISION, token, secrets));
+  if (now.getTime() >= payload.expiresAt.getTime()) throw new ExpiredTokenError(payload);
+  return payload;
+}
+
+/**
+ * The token in an owner's review link: the same shape and secrets as a decision token, with the
+ * fields `[orderId, lineId, revision, expiresAtSeconds]` and its own MAC context, so neither kind
+ * of link can stand in for the other.
+ */
+export interface ReviewTokenPayload {
+  orderId: string;
+  lineId: string;
+  /** The pending notice revision the owner is asked to review. */
+  revision: number;
+  expiresAt: Date;
+}
+
+export function signReviewToken(payload: ReviewTokenPayload, secret: Buffer): string {
+  const { orderId, lineId, revision, expiresAt } = payload;
+  if (!orderId || !lineId) throw new RangeError('a review token needs an orderId and a lineId');
+  if (!Number.isSafeInteger(revision) || revision < 1)
+    throw new RangeError('revision must be a positive integer');
+  return seal(REVIEW, [orderId, lineId, revision, epochSeconds(expiresAt)], secret);
+}
+
+/** As `verifyDecisionToken`, for review links; an expired one throws ExpiredReviewTokenError. */
+export function verifyReviewToken(token: string, secrets: Buffer[], now: Date): ReviewTokenPayload {
+  const fields = open(REVIEW, token, secrets);
+  const [orderId, lineId, revision, expires] = fields;
+  const wellFormed =
+    fields.length === 4 &&
+    isId(orderId) &&
+    isId(lineId) &&
+    isPositiveInteger(revision) &&
+    isPositiveInteger(expires);
+  if (!wellFormed) throw new ForgedTokenError();
+  const payload = { orderId, lineId, revision, expiresAt: new Date(expires * 1000) };
+  if (now.getTime() >= payload.expiresAt.getTime()) throw new ExpiredReviewTokenError(payload);
+  return payload;
+}
+
+export class ExpiredReviewTokenError extends Error {
+  override readonly name = 'ExpiredReviewTokenError';
+  readonly payload: ReviewTokenPayload;
+  constructor(payload: ReviewTokenPayload) {
+    super(`the review token expired at ${payload.expiresAt.toISOString()}`);
+    this.payload = payload;
+  }
+}
+
+function epochSeconds(at: Date): number {
+  const seconds = Math.floor(at.getTime() / 1000);
+  if (!Number.isSafeInteger(seconds) || seconds < 1)
+    throw new RangeError('expiresAt must be a valid date after 1970');
+  return seconds;
+}
+
+function seal(context: string, fields: unknown[], secret: Buffer): string {
+  if (secret.length < MIN_SECRET_BYTES) throw new RangeError(`secrets must be ${MIN_SECRET_BYTES}+ bytes`);
+  const signed = `${VERSION}.${Buffer.from(JSON.stringify(fields), 'utf8').toString('base64url')}`;
+  return `${signed}.${mac(context, signed, secret).toString('base64url')}`;
+}
+
+/**
+ * Verifies a token against every active secret, in constant time per secret, and returns its
+ * fields. Any input that is not a genuine token of this context, whatever its shape, throws
+ * ForgedTokenError and nothing else.
+ */
+function open(context: string, token: string, secrets: Buffer[]): unknown[] {
   if (typeof token !== 'string' || token.length > MAX_TOKEN_CHARS) throw new ForgedTokenError();
   const parts = token.split('.');
   const [version, payloadPart, macPart] = parts;
@@ -93,17 +163,22 @@ export function verifyDecisionToken(token: string, secrets: Buffer[], now: Date)
   let genuine = false;
   for (const secret of secrets) {
     // Every secret is tried, so the time taken does not tell which one matched.
-    if (timingSafeEqual(mac(signed, secret), offered)) genuine = true;
+    if (timingSafeEqual(mac(context, signed, secret), offered)) genuine = true;
   }
   if (!genuine) throw new ForgedTokenError();
 
-  const payload = parsePayload(payloadPart);
-  if (now.getTime() >= payload.expiresAt.getTime()) throw new ExpiredTokenError(payload);
-  return payload;
+  let fields: unknown;
+  try {
+    fields = JSON.parse(Buffer.from(payloadPart, 'base64url').toString('utf8'));
+  } catch {
+    throw new ForgedTokenError();
+  }
+  if (!Array.isArray(fields)) throw new ForgedTokenError();
+  return fields;
 }
 
-function mac(signed: string, secret: Buffer): Buffer {
-  return createHmac('sha256', secret).update(MAC_CONTEXT).update(signed).digest();
+function mac(context: string, signed: string, secret: Buffer): Buffer {
+  return createHmac('sha256', secret).update(context).update(signed).digest();
 }
 
 /** Base64url bytes, only in the one spelling this module writes (so no two tokens mean the same). */
@@ -113,16 +188,10 @@ function decodeCanonical(part: string): Buffer | undefined {
   return bytes.toString('base64url') === part ? bytes : undefined;
 }
 
-/** Only reached for a MAC-verified payload, which this module wrote; still checked field by field. */
-function parsePayload(part: string): DecisionTokenPayload {
-  let fields: unknown;
-  try {
-    fields = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
-  } catch {
-    throw new ForgedTokenError();
-  }
-  if (!Array.isArray(fields) || fields.length !== 5) throw new ForgedTokenError();
-  const [orderId, lineId, revision, alternativeId, expires]: unknown[] = fields;
+/** Only reached for MAC-verified fields, which this module wrote; still checked one by one. */
+function parseDecision(fields: unknown[]): DecisionTokenPayload {
+  if (fields.length !== 5) throw new ForgedTokenError();
+  const [orderId, lineId, revision, alternativeId, expires] = fields;
   if (
     !isId(orderId) ||
     !isId(lineId) ||

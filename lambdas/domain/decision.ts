@@ -1,4 +1,9 @@
-import type { Backorder, CustomerChoice, CustomerDecision } from '#domain/backorder.ts';
+import {
+  type Backorder,
+  type CustomerChoice,
+  type CustomerDecision,
+  offeredAlternatives,
+} from '#domain/backorder.ts';
 import { signDecisionToken } from '#domain/decision-token.ts';
 import type { Alternative } from '#domain/events.ts';
 
@@ -96,9 +101,11 @@ export function recordDecision(
   };
 }
 
-/** The alternative an id names on the record, if it is still offered. */
+/** The alternative an id names in the newest notice sent, if it is still offered. */
 export function alternativeOf(record: Backorder, alternativeId: string): Alternative | undefined {
-  return record.details.alternatives?.find((alternative) => alternative.id === alternativeId);
+  return offeredAlternatives(record, latestSentRevision(record)).find(
+    (alternative) => alternative.id === alternativeId,
+  );
 }
 
 /** The revision of the newest notice actually sent to the customer, if any was. */
@@ -137,7 +144,7 @@ export function decisionLinks(
   };
   return {
     wait: link({ kind: 'wait' }),
-    alternatives: (record.details.alternatives ?? []).map((alternative) => ({
+    alternatives: offeredAlternatives(record, revision).map((alternative) => ({
       alternativeId: alternative.id,
       url: link({ kind: 'alternative', alternativeId: alternative.id }),
     })),

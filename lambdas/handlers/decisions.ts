@@ -1,16 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import middy, { type MiddlewareObj } from '@middy/core';
+import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { BackorderStore, VersionConflictError } from '#adapters/backorder-store.ts';
+import { BackorderStore } from '#adapters/backorder-store.ts';
 import { now } from '#adapters/clock.ts';
 import { requireEnv } from '#adapters/environment.ts';
 import { loadOrganisation } from '#adapters/organisation.ts';
 import { loadSecrets } from '#adapters/secrets.ts';
 import { WorkflowStarter } from '#adapters/workflow-starter.ts';
-import { type Backorder, type CustomerDecision, lineLabel } from '#domain/backorder.ts';
+import type { Backorder, CustomerDecision } from '#domain/backorder.ts';
 import {
   AlreadyDecidedError,
   assertDecidable,
@@ -19,23 +18,16 @@ import {
   SupersededNoticeError,
   UnknownAlternativeError,
 } from '#domain/decision.ts';
-import {
-  DEFAULT_PAGE_CONTEXT,
-  type DecisionPage,
-  type PageContext,
-  renderDecisionPage,
-} from '#domain/decision-page.ts';
+import { type DecisionPage, renderDecisionPage } from '#domain/decision-page.ts';
 import {
   type DecisionTokenPayload,
   ExpiredTokenError,
   ForgedTokenError,
   verifyDecisionToken,
 } from '#domain/decision-token.ts';
+import { DEFAULT_PAGE_CONTEXT, type PageContext } from '#domain/page.ts';
+import { handOver, htmlErrors, log, retryOnConflict } from '#http/pages.ts';
 import { html } from '#http/responses.ts';
-
-/** Concurrent writers of one backorder (the ERP, the workflow, a double click) are retried this often. */
-const MAX_WRITE_ATTEMPTS = 8;
-const MAX_HAND_OVER_ATTEMPTS = 3;
 
 export interface DecisionsDependencies {
   store: BackorderStore;
@@ -70,7 +62,7 @@ export function createDecisionsHandler(deps: DecisionsDependencies) {
     html(status, renderDecisionPage(decisionPage, context).html);
 
   return middy<APIGatewayProxyEventV2, Response>()
-    .use(htmlErrors(page))
+    .use(htmlErrors(() => page(500, { kind: 'error' })))
     .handler(async (event) => {
       const method = event.requestContext.http.method.toUpperCase();
       if (method !== 'GET' && method !== 'HEAD' && method !== 'POST') {
@@ -121,7 +113,7 @@ async function decide(
   deps: DecisionsDependencies,
   page: Page,
 ): Promise<Response> {
-  for (let attempt = 1; ; attempt++) {
+  return retryOnConflict(async () => {
     const current = await deps.store.get(payload);
     if (!current) return page(404, { kind: 'notFound' });
 
@@ -135,33 +127,25 @@ async function decide(
     }
 
     const record: Backorder = { ...decided.record, version: current.version + 1 };
-    try {
-      await deps.store.save({
-        record,
-        changed: true,
-        expectedVersion: current.version,
-        timeline: {
-          occurredAt: decided.decision.decidedAt,
-          receivedAt: decidedAt.toISOString(),
-          type: 'customer.decided',
-          result: 'recorded',
-          id: randomUUID(),
-          summary: summarise(decided.decision),
-        },
-      });
-    } catch (error) {
-      if (!(error instanceof VersionConflictError) || attempt >= MAX_WRITE_ATTEMPTS) throw error;
-      // Full jitter keeps concurrent writers of one line from colliding in lockstep.
-      await sleep(Math.random() * 10 * 2 ** attempt);
-      continue;
-    }
+    await deps.store.save({
+      record,
+      changed: true,
+      expectedVersion: current.version,
+      timeline: {
+        occurredAt: decided.decision.decidedAt,
+        receivedAt: decidedAt.toISOString(),
+        type: 'customer.decided',
+        result: 'recorded',
+        id: randomUUID(),
+        summary: summarise(decided.decision),
+      },
+    });
 
     log('INFO', 'customer decision recorded', record, { revision: decided.decision.revision });
-    const handedOver = await handOver(record, deps);
-    return handedOver
+    return (await handOver(record, deps.workflow))
       ? page(200, { kind: 'recorded', record, decision: decided.decision })
       : page(503, { kind: 'recordedPending', record, decision: decided.decision });
-  }
+  });
 }
 
 /**
@@ -175,7 +159,7 @@ async function alreadyDecided(
   deps: DecisionsDependencies,
   page: Page,
 ): Promise<Response> {
-  if (!decision.ownerToldAt && !(await handOver(record, deps))) {
+  if (!decision.ownerToldAt && !(await handOver(record, deps.workflow))) {
     return page(503, { kind: 'recordedPending', record, decision });
   }
   return page(409, { kind: 'alreadyDecided', record, decision });
@@ -191,57 +175,9 @@ function refusal(error: unknown, record: Backorder, page: Page): Response {
   throw error;
 }
 
-/** Starts the record's generation, retrying briefly; false when Step Functions would not take it. */
-async function handOver(record: Backorder, deps: DecisionsDependencies): Promise<boolean> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await deps.workflow.handOver(record);
-      return true;
-    } catch (error) {
-      if (attempt >= MAX_HAND_OVER_ATTEMPTS) {
-        log('ERROR', 'workflow hand-off failed', record, { error: (error as Error).name });
-        return false;
-      }
-      await sleep(50 * 2 ** attempt);
-    }
-  }
-}
-
 function summarise(decision: CustomerDecision): string {
   const choice = decision.choice.kind === 'wait' ? 'to wait' : `alternative ${decision.choice.alternativeId}`;
   return `chose ${choice} (notice ${decision.revision})`;
-}
-
-/** Structured logs name the line, never the token (a bearer credential) or the customer. */
-function log(
-  level: 'INFO' | 'ERROR',
-  message: string,
-  record: Backorder,
-  extra: Record<string, unknown>,
-): void {
-  const line = JSON.stringify({ level, message, backorder: lineLabel(record), ...extra });
-  if (level === 'ERROR') console.error(line);
-  else console.info(line);
-}
-
-/** A person is looking: an unexpected failure is logged (never the event) and answered with a page. */
-function htmlErrors(page: Page): MiddlewareObj<APIGatewayProxyEventV2, Response> {
-  return {
-    onError: async (request) => {
-      const error = request.error;
-      console.error(
-        JSON.stringify({
-          level: 'ERROR',
-          message: 'unhandled error',
-          error:
-            error instanceof Error
-              ? { name: error.name, message: error.message, stack: error.stack }
-              : { name: 'NonError', message: String(error) },
-        }),
-      );
-      request.response = page(500, { kind: 'error' });
-    },
-  };
 }
 
 async function fromEnvironment(): Promise<DecisionsDependencies> {

@@ -29,6 +29,7 @@ import {
   type RenderedEmail,
   vpText,
 } from '#domain/messages.ts';
+import { reviewLink } from '#domain/notice-review.ts';
 import { managerOf, type Person } from '#domain/organisation.ts';
 import { actionId, type DueAction, fulfil, plan } from '#domain/planner.ts';
 
@@ -220,7 +221,7 @@ async function send(record: Backorder, action: DueAction, deps: TimerStepDepende
       const notice = noticeOf(record, action.revision);
       return emailOwner(
         record,
-        ownerReviewRequest(record, notice, reviewUrl(record, deps), notice.deadline, config.company),
+        ownerReviewRequest(record, notice, reviewUrl(record, notice, deps), notice.deadline, config.company),
         deps,
       );
     }
@@ -228,7 +229,7 @@ async function send(record: Backorder, action: DueAction, deps: TimerStepDepende
       const notice = noticeOf(record, action.revision);
       return emailOwner(
         record,
-        ownerReviewWarning(record, notice, reviewUrl(record, deps), config.company),
+        ownerReviewWarning(record, notice, reviewUrl(record, notice, deps), config.company),
         deps,
       );
     }
@@ -306,9 +307,8 @@ async function textOrEmail(
   });
 }
 
-/** The backorder in the operators' API, where its owner reviews it. */
-function reviewUrl(record: Backorder, deps: TimerStepDependencies): string {
-  return `${deps.publicBaseUrl}/v1/backorders/${backorderId(record)}`;
+function reviewUrl(record: Backorder, notice: Notice, deps: TimerStepDependencies): string {
+  return reviewLink(record, notice, deps.decisionSecret, deps.publicBaseUrl);
 }
 
 /** One text per trigger per backorder: the queue refuses a second one with the same trigger. */

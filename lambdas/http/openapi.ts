@@ -1,5 +1,5 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
-import { z } from 'zod';
+import * as z from 'zod';
 import { Backorder } from '#domain/backorder.ts';
 import { DemandResult, ErpEvent, IngestResult } from '#domain/events.ts';
 
@@ -139,6 +139,55 @@ export function openApiDocument(serverUrl?: string) {
       404: { description: 'The backorder is not on record' },
       410: { description: 'Expired, or superseded by a newer notice' },
       503: { description: 'Recorded, but the owner could not be told yet: the page offers to finish' },
+    },
+  });
+
+  const reviewToken = { params: z.object({ token: z.string() }) };
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/reviews/{token}',
+    summary: "Review mode: the owner's page for a pending notice (changes nothing)",
+    request: reviewToken,
+    responses: {
+      200: {
+        description: 'HTML page: the notice, a form to edit its alternatives, save and approve buttons',
+      },
+      400: { description: 'Forged token' },
+      404: { description: 'The backorder is not on record' },
+      410: { description: 'Expired, already sent, superseded by newer news, or the line closed' },
+    },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/reviews/{token}',
+    summary: 'Save the edited alternatives, or save and approve (the notice goes out at once)',
+    request: {
+      ...reviewToken,
+      body: {
+        content: {
+          'application/x-www-form-urlencoded': {
+            schema: z.object({
+              action: z.enum(['save', 'approve']),
+              'id-0': z.string().optional(),
+              'description-0': z.string().optional(),
+              'shipDate-0': z.string().optional(),
+              'price-0': z.string().optional(),
+              'currency-0': z.string().optional(),
+              'per-0': z.string().optional(),
+              'remove-0': z.string().optional(),
+            }),
+          },
+        },
+        description:
+          'Row n of the form is the fields suffixed -n (0, 1, …); each row is checked as an Alternative.',
+      },
+    },
+    responses: {
+      200: { description: 'Saved, or approved and on its way' },
+      400: { description: 'The form has errors: the page names each; nothing was saved' },
+      409: { description: 'Approved already: changes were not saved' },
+      410: { description: 'Expired, already sent, superseded by newer news, or the line closed' },
+      503: { description: 'Approved, but the workflow could not be told yet: the page offers to finish' },
     },
   });
 

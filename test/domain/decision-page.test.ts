@@ -1,11 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { applyEvent, type Backorder, type CustomerDecision, type RuleContext } from '#domain/backorder.ts';
-import {
-  type DecisionPage,
-  escapeHtml,
-  type PageContext,
-  renderDecisionPage,
-} from '#domain/decision-page.ts';
+import { type DecisionPage, renderDecisionPage } from '#domain/decision-page.ts';
+import { escapeHtml } from '#domain/messages/document.ts';
+import type { PageContext } from '#domain/page.ts';
 import { closing, delayed } from '#test/support/erp-events.ts';
 
 const HOUR = 3_600_000;

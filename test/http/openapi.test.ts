@@ -13,6 +13,7 @@ describe('the OpenAPI document', () => {
       '/v1/erp/events',
       '/v1/insights',
       '/v1/review',
+      '/v1/reviews/{token}',
       '/v1/safety-stock',
     ]);
   });

@@ -119,7 +119,7 @@ describe('the Lambdas', () => {
     const functions = Object.values(dev.findResources('AWS::Lambda::Function')).filter(
       (fn) => fn.Metadata?.['Local::Handler'],
     );
-    expect(functions.length).toBe(12);
+    expect(functions.length).toBe(13);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -153,11 +153,11 @@ describe('the Lambdas', () => {
     expect(retention(dev)).toEqual(new Set([7]));
     expect(retention(prod)).toEqual(new Set([90]));
     const functionLogs = Object.entries(dev.findResources('AWS::Logs::LogGroup')).filter(([id]) =>
-      /^(ErpEvents|BackordersRead|Decisions|OpenApi|TimerStep|TimerFailure|SesEvents|TextBatch|Review|Insights|SafetyStock|MorningReviewDigest)Logs/.test(
+      /^(ErpEvents|BackordersRead|Decisions|NoticeReviews|OpenApi|TimerStep|TimerFailure|SesEvents|TextBatch|Review|Insights|SafetyStock|MorningReviewDigest)Logs/.test(
         id,
       ),
     );
-    expect(functionLogs).toHaveLength(12);
+    expect(functionLogs).toHaveLength(13);
     for (const [, group] of functionLogs) {
       const policy = JSON.stringify(group.Properties.DataProtectionPolicy);
       expect(policy).toContain(':dataprotection::aws:data-identifier/EmailAddress');
@@ -492,12 +492,12 @@ describe('alarms', () => {
       Object.keys(
         dev.findResources('AWS::CloudWatch::Alarm', { Properties: alarmOn('AWS/Lambda', 'Errors') }),
       ),
-    ).toHaveLength(12);
+    ).toHaveLength(13);
     expect(
       Object.keys(
         dev.findResources('AWS::CloudWatch::Alarm', { Properties: alarmOn('AWS/Lambda', 'Throttles') }),
       ),
-    ).toHaveLength(12);
+    ).toHaveLength(13);
     dev.hasResourceProperties('AWS::CloudWatch::Alarm', alarmOn('AWS/ApiGateway', '5xx'));
   });
 

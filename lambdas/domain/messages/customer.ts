@@ -1,4 +1,4 @@
-import { type Backorder, lineLabel, type Notice } from '#domain/backorder.ts';
+import { type Backorder, lineLabel, type Notice, offeredAlternatives } from '#domain/backorder.ts';
 import type { Alternative } from '#domain/events.ts';
 import {
   type Block,
@@ -177,7 +177,7 @@ function choiceBlocks(
   company: CompanyProfile,
   links: DecisionLinks | undefined,
 ): Block[] {
-  const alternatives = record.details.alternatives ?? [];
+  const alternatives = offeredAlternatives(record, notice.revision);
   const keep = `Keep ${lineLabel(record)} as ordered, now expected ${formatShipDate(notice.expectedShipDate, company.locale)}.`;
   const confirmNote: Block = {
     kind: 'fineprint',

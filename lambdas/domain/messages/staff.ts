@@ -1,4 +1,10 @@
-import { type Backorder, type CustomerDecision, lineLabel, type Notice } from '#domain/backorder.ts';
+import {
+  type Backorder,
+  type CustomerDecision,
+  lineLabel,
+  type Notice,
+  offeredAlternatives,
+} from '#domain/backorder.ts';
 import {
   type CompanyProfile,
   customerNoticeDocument,
@@ -167,7 +173,9 @@ export function ownerDecisionEmail(
   const choice = decision.choice;
   const alternative =
     choice.kind === 'alternative'
-      ? record.details.alternatives?.find((candidate) => candidate.id === choice.alternativeId)
+      ? offeredAlternatives(record, decision.revision).find(
+          (candidate) => candidate.id === choice.alternativeId,
+        )
       : undefined;
 
   const subject =

@@ -1,0 +1,77 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { VersionConflictError } from '#adapters/backorder-store.ts';
+import type { WorkflowStarter } from '#adapters/workflow-starter.ts';
+import { type Backorder, lineLabel } from '#domain/backorder.ts';
+
+/** What the handlers behind emailed links (decisions, notice reviews) share. */
+
+type Response = APIGatewayProxyStructuredResultV2;
+
+/** Concurrent writers of one backorder (the ERP, the workflow, a double click) are retried this often. */
+const MAX_WRITE_ATTEMPTS = 8;
+const MAX_HAND_OVER_ATTEMPTS = 3;
+
+/**
+ * Runs `attempt` (read, decide, write with the version read) until it writes without a version
+ * conflict; full jitter keeps concurrent writers of one line from colliding in lockstep.
+ */
+export async function retryOnConflict<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!(error instanceof VersionConflictError) || tries >= MAX_WRITE_ATTEMPTS) throw error;
+      await sleep(Math.random() * 10 * 2 ** tries);
+    }
+  }
+}
+
+/** Starts the record's generation, retrying briefly; false when Step Functions would not take it. */
+export async function handOver(record: Backorder, workflow: WorkflowStarter): Promise<boolean> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await workflow.handOver(record);
+      return true;
+    } catch (error) {
+      if (attempt >= MAX_HAND_OVER_ATTEMPTS) {
+        log('ERROR', 'workflow hand-off failed', record, { error: (error as Error).name });
+        return false;
+      }
+      await sleep(50 * 2 ** attempt);
+    }
+  }
+}
+
+/** Structured logs name the line, never the token (a bearer credential) or the customer. */
+export function log(
+  level: 'INFO' | 'ERROR',
+  message: string,
+  record: Backorder,
+  extra: Record<string, unknown>,
+): void {
+  const line = JSON.stringify({ level, message, backorder: lineLabel(record), ...extra });
+  if (level === 'ERROR') console.error(line);
+  else console.info(line);
+}
+
+/** A person is looking: an unexpected failure is logged (never the event) and answered with a page. */
+export function htmlErrors(errorPage: () => Response): MiddlewareObj<APIGatewayProxyEventV2, Response> {
+  return {
+    onError: async (request) => {
+      const error = request.error;
+      console.error(
+        JSON.stringify({
+          level: 'ERROR',
+          message: 'unhandled error',
+          error:
+            error instanceof Error
+              ? { name: error.name, message: error.message, stack: error.stack }
+              : { name: 'NonError', message: String(error) },
+        }),
+      );
+      request.response = errorPage();
+    },
+  };
+}
