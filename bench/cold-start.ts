@@ -7,7 +7,7 @@ import { build, type Metafile } from 'esbuild';
 import { readLocalHandler } from '#local/stepfunctions/lambda.ts';
 import { synthesizeLocalTemplate } from '#local/synth.ts';
 import { TemplateResolver } from '#local/template.ts';
-import { CONFIG_FILE, DECISION_SECRET, median, WEBHOOK_SECRET } from './support.ts';
+import { bundledConfigFile, CONFIG_FILE, DECISION_SECRET, median, WEBHOOK_SECRET } from './support.ts';
 
 /**
  * Section 3: each Lambda bundle built as the stack builds it, its size, and its module
@@ -73,8 +73,8 @@ async function bundle(
     logLevel: 'silent',
     absWorkingDir: projectRoot,
   });
-  // As the stack's afterBundling hook does: the organisation configuration beside the handler.
-  copyFileSync(resolve(projectRoot, CONFIG_FILE), join(dir, 'organisation.json'));
+  // As the stack's afterBundling hook does: the organisation configuration, as bundled, beside the handler.
+  copyFileSync(bundledConfigFile(new Date()), join(dir, 'organisation.json'));
   return { dir, file, bytes: statSync(file).size, metafile: result.metafile };
 }
 

@@ -19,7 +19,7 @@ import { LocalFunctions } from '#local/stepfunctions/lambda.ts';
 import { closing, delayed } from '#test/support/erp-events.ts';
 import { type DynamoDbMeter, type Item, itemSize, meterDelta, startDynamoDbMeter } from './dynamodb-meter.ts';
 import { smsParts } from './prices.ts';
-import { BenchSystem, CONFIG_FILE, median, waitLink } from './support.ts';
+import { BenchSystem, bundledConfigFile, median, waitLink } from './support.ts';
 
 /**
  * Section 1: what one backorder costs, counted on scripted lifecycles run on the whole local
@@ -98,7 +98,7 @@ export async function lifecycleBench(options: {
   const sfn = new SFNClient(localClientConfig(system.local.stepFunctions.endpoint));
   // Reads for the bench's own bookkeeping go straight to DynamoDB Local, past the meter.
   const direct = new DynamoDBClient(localClientConfig(options.dynamoDbEndpoint));
-  const { policy } = loadOrganisation(CONFIG_FILE);
+  const { policy } = loadOrganisation(bundledConfigFile(new Date(FIRST_START)));
 
   // Lambda duration of Step Functions tasks: the local runtime's invoke, timed around the handler.
   const run: Run = { invocations: [] };

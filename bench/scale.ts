@@ -10,7 +10,7 @@ import { localClientConfig } from '#local/http-service.ts';
 import { synthesizeLocalTemplate } from '#local/synth.ts';
 import { delayed } from '#test/support/erp-events.ts';
 import { type Item, itemSize, meterDelta, startDynamoDbMeter } from './dynamodb-meter.ts';
-import { CONFIG_FILE, median, pool } from './support.ts';
+import { bundledConfigFile, CONFIG_FILE, median, pool } from './support.ts';
 
 /**
  * Section 4: 100,000 open backorders seeded straight into DynamoDB Local, then the reads the
@@ -80,7 +80,7 @@ function recordItem(record: Backorder): Record<string, unknown> {
 }
 
 function makeRecords(count: number): Backorder[] {
-  const { policy } = loadOrganisation(CONFIG_FILE);
+  const { policy } = loadOrganisation(bundledConfigFile(new Date(NOW)));
   const next = random(42);
   const owners = [
     { id: 'U-17', name: 'Dana Ortiz', email: 'dana.ortiz@svc.example' },
@@ -251,7 +251,7 @@ export async function scaleBench(options: {
         pages += 1;
       } while (cursor);
       const queried = performance.now();
-      const organisation = loadOrganisation(CONFIG_FILE);
+      const organisation = loadOrganisation(bundledConfigFile(new Date(NOW)));
       const review = buildMorningReview({
         open,
         closedSince: [],

@@ -1,10 +1,16 @@
 import type { ErpEvent } from '#domain/events.ts';
+import { holidayYearsAround, writeBundledConfig } from '#lib/holidays.ts';
 import { type LocalSystem, startLocalSystem } from '#local/system.ts';
 import { signedHeaders, TEST_SECRET } from '#test/support/signing.ts';
 
 /** Shared by the bench sections: numbers, and the local system driven over HTTP. */
 
 export const CONFIG_FILE = 'config/organisation.sample.json';
+
+/** {@link CONFIG_FILE} as the Lambdas bundle it (lib/holidays.ts), holidays listed for the years around `now`. */
+export function bundledConfigFile(now: Date): string {
+  return writeBundledConfig(CONFIG_FILE, holidayYearsAround(now));
+}
 export const ADMIN_TOKEN = 'bench-admin-token';
 export const DECISION_SECRET = 'decision-secret-for-the-bench-system-0123456789';
 export { TEST_SECRET as WEBHOOK_SECRET };

@@ -7,6 +7,7 @@ import type { Construct } from 'constructs';
 import { parseOrganisationConfig } from '#domain/organisation.ts';
 import { Api } from '#lib/api.ts';
 import { DeliveryFeedback } from '#lib/delivery-feedback.ts';
+import { holidayYearsAround, writeBundledConfig } from '#lib/holidays.ts';
 import { Messaging } from '#lib/messaging.ts';
 import { MorningReview } from '#lib/morning-review.ts';
 import { acknowledge } from '#lib/nag.ts';
@@ -59,6 +60,8 @@ export class BackorderWatchStack extends Stack {
     const configFile = resolve(props.organisationConfigFile ?? 'config/organisation.sample.json');
     // A bad configuration fails `cdk synth`, not production.
     const config = parseOrganisationConfig(JSON.parse(readFileSync(configFile, 'utf8')), configFile);
+    // What each Lambda bundles: the configuration with its region's public holidays as dates.
+    const bundledConfigFile = writeBundledConfig(configFile, holidayYearsAround(new Date()));
     const metricsNamespace = `BackorderWatch/${settings.stage}`;
 
     const dataKey = props.customerManagedKey
@@ -97,7 +100,7 @@ export class BackorderWatchStack extends Stack {
         entry,
         description,
         invocation,
-        organisationConfigFile: configFile,
+        organisationConfigFile: bundledConfigFile,
         timeout,
         logRetention: settings.logRetention,
         environment: { METRICS_NAMESPACE: metricsNamespace },
@@ -219,7 +222,7 @@ export class BackorderWatchStack extends Stack {
       exportName: 'scheduledHandler',
       description: 'Emails the morning review on business days',
       invocation: { kind: 'asynchronous', deadLetterQueue: this.deliveryFeedback.deadLetterQueue },
-      organisationConfigFile: configFile,
+      organisationConfigFile: bundledConfigFile,
       timeout: Duration.minutes(2),
       logRetention: settings.logRetention,
       environment: { METRICS_NAMESPACE: metricsNamespace, PUBLIC_BASE_URL: publicBaseUrl },

@@ -51,7 +51,7 @@ export interface ProjectFunctionProps {
   readonly timeout?: Duration;
   /** @default 512 */
   readonly memorySize?: number;
-  /** The organisation configuration file, bundled beside the handler. */
+  /** The organisation configuration as a Lambda reads it (`writeBundledConfig`, lib/holidays.ts), bundled beside the handler. */
   readonly organisationConfigFile: string;
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;

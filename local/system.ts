@@ -4,6 +4,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { useClock } from '#adapters/clock.ts';
+import { holidayYearsAround, writeBundledConfig } from '#lib/holidays.ts';
 import { VirtualClock } from '#local/clock.ts';
 import { createTablesFromTemplate, type DynamoDbLocal, startDynamoDb } from '#local/dynamodb.ts';
 import { createGateway, routesFromTemplate } from '#local/gateway.ts';
@@ -138,7 +139,8 @@ async function boot(
     AWS_ENDPOINT_URL_DYNAMODB: dynamoDbEndpoint,
     AWS_ENDPOINT_URL_SESV2: ses.endpoint,
     AWS_ENDPOINT_URL_SNS: sns.endpoint,
-    ORGANISATION_CONFIG_FILE: options.configFile,
+    // As bundled into each Lambda, with the holidays listed for the years around the virtual clock.
+    ORGANISATION_CONFIG_FILE: writeBundledConfig(options.configFile, holidayYearsAround(clock.now())),
     PUBLIC_BASE_URL: url,
     // Locally the secrets are plain variables; deployed they come from Secrets Manager by ARN.
     WEBHOOK_SECRET: options.webhookSecret,

@@ -1,12 +1,12 @@
-import Holidays, { type HolidaysTypes } from 'date-holidays';
-
 /**
  * The business calendar: when the organisation is open, and how many business hours lie
  * between two instants. Every deadline the system promises ("within 4 business hours") is
  * computed here, so the rules are exact rather than approximate:
  *
  * - A business day is a working weekday of the zone that is neither a public holiday of the
- *   configured region nor an extra company closure. Holidays are whole calendar days.
+ *   configured region nor an extra company closure. Holidays are whole calendar days, given as
+ *   dates: the build lists a region's public holidays for a window of years (lib/holidays.ts), so
+ *   no holiday library ships in a Lambda, and a day outside that window is refused, not guessed.
  * - On a business day `D` the business period is `[S, E)`, where `S` is the first instant whose
  *   wall clock in the zone reads at least `D start` and `E` the first instant whose wall clock
  *   reads at least `D end` (`24:00` is the next midnight). A wall time skipped by a DST jump
@@ -18,6 +18,14 @@ import Holidays, { type HolidaysTypes } from 'date-holidays';
 /** A calendar date as `YYYY-MM-DD`. */
 export type IsoDate = string;
 
+/** A region's public holidays as dates, complete for the years `firstYear`–`lastYear`. */
+export interface PublicHolidays {
+  firstYear: number;
+  lastYear: number;
+  /** Every public holiday observed in those years, each dated in one of them. */
+  dates: IsoDate[];
+}
+
 /** How an organisation's business calendar is configured. */
 export interface CalendarSpec {
   /** IANA time zone the working hours and dates are read in, e.g. `America/Chicago`. */
@@ -27,10 +35,10 @@ export interface CalendarSpec {
   /** Opening hours as local `HH:MM`, `start` before `end`; `end` may be `24:00`. */
   hours: { start: string; end: string };
   /**
-   * Public holidays from `date-holidays` for a country (and optionally a state). `types`
-   * defaults to `['public']`, which for the US is the federal holidays incl. observed days.
+   * The region's public holidays. Asked about a day outside their years, the calendar throws.
+   * @default none: only `extraHolidays` are closed, for every year
    */
-  holidays?: { country: string; state?: string; types?: string[] };
+  publicHolidays?: PublicHolidays;
   /** Company closures on top of the public holidays. */
   extraHolidays?: IsoDate[];
 }
@@ -54,19 +62,8 @@ const MAX_SEARCH_DAYS = 366 * 5;
 /** Per-day periods are cheap to recompute; the cap only keeps long-lived Lambdas from growing. */
 const PERIOD_CACHE_LIMIT = 20_000;
 
-const HOLIDAY_TYPES: readonly HolidaysTypes.HolidayType[] = [
-  'public',
-  'bank',
-  'optional',
-  'school',
-  'observance',
-];
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const CLOCK_TIME = /^(\d{2}):(\d{2})$/;
-
-function isHolidayType(value: string): value is HolidaysTypes.HolidayType {
-  return (HOLIDAY_TYPES as readonly string[]).includes(value);
-}
 
 /** Days since 1970-01-01; `setUTCFullYear` because `Date.UTC` maps years 0–99 to 1900–1999. */
 function dayNumber(year: number, month: number, day: number): number {
@@ -109,6 +106,16 @@ function parseClockTime(value: string, allowMidnightEnd: boolean): number {
   throw new Error(`Business hours must be HH:MM (end may be 24:00), got ${JSON.stringify(value)}`);
 }
 
+function parseHolidayYears(holidays: PublicHolidays): { first: number; last: number } {
+  const { firstYear, lastYear } = holidays;
+  if (!Number.isInteger(firstYear) || !Number.isInteger(lastYear) || firstYear > lastYear) {
+    throw new RangeError(
+      `Public holiday years must be whole years, first <= last, got ${JSON.stringify(firstYear)}–${JSON.stringify(lastYear)}`,
+    );
+  }
+  return { first: firstYear, last: lastYear };
+}
+
 function millisOf(instant: Date, name: string): number {
   const ms = instant instanceof Date ? instant.getTime() : Number.NaN;
   if (Number.isNaN(ms)) throw new RangeError(`${name} must be a valid Date`);
@@ -139,30 +146,11 @@ function createFormatter(timeZone: string): Intl.DateTimeFormat {
   }
 }
 
-function createHolidays(spec: NonNullable<CalendarSpec['holidays']>): Holidays {
-  const registry = new Holidays();
-  const country = typeof spec.country === 'string' ? spec.country.toUpperCase() : '';
-  if (!Object.hasOwn(registry.getCountries(), country)) {
-    throw new Error(`Unknown holiday country ${JSON.stringify(spec.country)}`);
-  }
-  const types = spec.types ?? ['public'];
-  const known = types.filter(isHolidayType);
-  if (known.length === 0 || known.length !== types.length) {
-    throw new Error(
-      `Holiday types must be some of ${HOLIDAY_TYPES.join(', ')}, got ${JSON.stringify(types)}`,
-    );
-  }
-  if (spec.state === undefined || spec.state === '') return new Holidays(country, { types: known });
-  const state = spec.state.toUpperCase();
-  if (!Object.hasOwn(registry.getStates(country) ?? {}, state)) {
-    throw new Error(`Unknown holiday state ${JSON.stringify(spec.state)} for country ${country}`);
-  }
-  return new Holidays(country, state, { types: known });
-}
-
 /**
  * Business days and hours in one time zone. Instances are immutable from the outside and cache
- * holiday years and per-day periods, so build one per organisation and reuse it.
+ * per-day periods, so build one per organisation and reuse it. Every method that looks at a day
+ * (or the day after, for a fall back across midnight) throws a RangeError when that day lies
+ * outside the years the public holidays are known for.
  */
 export class BusinessCalendar {
   /** The IANA time zone, as given in the spec. */
@@ -172,15 +160,15 @@ export class BusinessCalendar {
   readonly #workingDays: ReadonlySet<number>;
   readonly #startMinute: number;
   readonly #endMinute: number;
-  readonly #holidays: Holidays | undefined;
+  readonly #publicHolidays: ReadonlySet<number>;
+  /** The years `#publicHolidays` is complete for; undefined when no region is configured. */
+  readonly #holidayYears: { readonly first: number; readonly last: number } | undefined;
   readonly #extraHolidays: ReadonlySet<number>;
-  readonly #holidaysByYear = new Map<number, ReadonlySet<number>>();
-  readonly #holidayListsByYear = new Map<number, readonly number[]>();
   readonly #periods = new Map<number, Period | null>();
 
   /**
    * @throws Error for an unknown time zone, bad or empty working days, malformed hours or
-   *   `start >= end`, an unknown holiday country/state/type, or a malformed extra holiday.
+   *   `start >= end`, a malformed holiday, or a public holiday outside its stated years.
    */
   constructor(spec: CalendarSpec) {
     this.#formatter = createFormatter(spec.timeZone);
@@ -203,7 +191,10 @@ export class BusinessCalendar {
       throw new Error(`Business hours must start before they end, got ${spec.hours.start}–${spec.hours.end}`);
     }
 
-    this.#holidays = spec.holidays === undefined ? undefined : createHolidays(spec.holidays);
+    const region = spec.publicHolidays;
+    this.#holidayYears = region === undefined ? undefined : parseHolidayYears(region);
+    this.#publicHolidays = new Set((region?.dates ?? []).map(parseIsoDate));
+    for (const day of this.#publicHolidays) this.#assertHolidaysKnown(day);
     this.#extraHolidays = new Set((spec.extraHolidays ?? []).map(parseIsoDate));
   }
 
@@ -212,7 +203,10 @@ export class BusinessCalendar {
     return isoOf(this.#localDay(millisOf(instant, 'instant')));
   }
 
-  /** Whether `date` is a public holiday of the region or an extra company closure. */
+  /**
+   * Whether `date` is a public holiday of the region or an extra company closure.
+   * @throws RangeError when the region's holidays are not known for the year of `date`.
+   */
   isHoliday(date: IsoDate): boolean {
     return this.#isHolidayDay(parseIsoDate(date));
   }
@@ -364,36 +358,25 @@ export class BusinessCalendar {
   }
 
   #isHolidayDay(day: number): boolean {
-    return this.#extraHolidays.has(day) || this.#publicHolidays(yearOf(day)).has(day);
+    this.#assertHolidaysKnown(day);
+    return this.#extraHolidays.has(day) || this.#publicHolidays.has(day);
   }
 
   #isBusinessDayNumber(day: number): boolean {
-    return this.#workingDays.has(isoWeekday(day)) && !this.#isHolidayDay(day);
+    // Holidays first, so that a day beyond the known years fails on a weekend too.
+    return !this.#isHolidayDay(day) && this.#workingDays.has(isoWeekday(day));
   }
 
-  /** Holidays dated in `year`, wherever date-holidays files them (observed days may cross New Year). */
-  #publicHolidays(year: number): ReadonlySet<number> {
-    const cached = this.#holidaysByYear.get(year);
-    if (cached !== undefined) return cached;
-    const days = new Set<number>();
-    for (const listYear of [year - 1, year, year + 1]) {
-      for (const day of this.#holidayList(listYear)) {
-        if (yearOf(day) === year) days.add(day);
-      }
+  /** A day beyond the listed years would silently count as working: refuse it instead. */
+  #assertHolidaysKnown(day: number): void {
+    const years = this.#holidayYears;
+    if (years === undefined) return;
+    const year = yearOf(day);
+    if (year < years.first || year > years.last) {
+      throw new RangeError(
+        `Public holidays are known for ${years.first}–${years.last} only, not for ${isoOf(day)}: redeploy to list later years`,
+      );
     }
-    this.#holidaysByYear.set(year, days);
-    return days;
-  }
-
-  #holidayList(year: number): readonly number[] {
-    const cached = this.#holidayListsByYear.get(year);
-    if (cached !== undefined) return cached;
-    // Part-day holidays (e.g. from 14:00) count as whole days: the business closes for the day.
-    const list = (this.#holidays?.getHolidays(year) ?? []).map((holiday) =>
-      parseIsoDate(holiday.date.slice(0, 10)),
-    );
-    this.#holidayListsByYear.set(year, list);
-    return list;
   }
 
   /** The business period of `day`, or null when the day has none (closed, or hours skipped by DST). */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The ERP webhook payloads of CONTRACT §1. These schemas are the single source of validation,

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The organisation configuration: who works when, who gets told what, and the thresholds
@@ -46,9 +46,21 @@ export const OrganisationConfig = z
       })
       .refine((hours) => hours.start < hours.end, { message: 'start must be before end', path: ['end'] }),
     holidays: z.object({
+      /** The region whose public holidays close the business (a `date-holidays` country code). */
       country: z.string().min(2),
       state: z.string().optional(),
       extraDates: z.array(isoDate).default([]),
+      /**
+       * The region's public holidays as dates, written by the build (lib/holidays.ts) into the
+       * copy each Lambda bundles, so that no holiday library ships; not written by hand.
+       */
+      publicDates: z
+        .object({
+          firstYear: z.number().int(),
+          lastYear: z.number().int(),
+          dates: z.array(isoDate),
+        })
+        .optional(),
     }),
     notices: z.object({
       mode: z.enum(['immediate', 'review']).default('immediate'),

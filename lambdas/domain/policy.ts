@@ -1,6 +1,6 @@
 import type { RuleContext } from '#domain/backorder.ts';
 import { BusinessCalendar } from '#domain/calendar.ts';
-import type { OrganisationConfig } from '#domain/organisation.ts';
+import { InvalidConfigError, type OrganisationConfig } from '#domain/organisation.ts';
 
 /** Every time rule of the organisation, resolved against its business calendar. */
 export interface Policy extends RuleContext {
@@ -13,13 +13,23 @@ export interface Policy extends RuleContext {
   vpDueAt(originalShipDate: string): Date;
 }
 
+/**
+ * @throws InvalidConfigError when the configuration's public holidays were never listed as dates:
+ *   without them every holiday would silently count as a working day.
+ */
 export function calendarFor(config: OrganisationConfig): BusinessCalendar {
+  const { country, publicDates, extraDates } = config.holidays;
+  if (publicDates === undefined) {
+    throw new InvalidConfigError(
+      `holidays.publicDates: missing; the build lists the public holidays of ${country} as dates (lib/holidays.ts) in the configuration a Lambda reads`,
+    );
+  }
   return new BusinessCalendar({
     timeZone: config.company.timeZone,
     workingDays: config.businessHours.days,
     hours: { start: config.businessHours.start, end: config.businessHours.end },
-    holidays: { country: config.holidays.country, state: config.holidays.state },
-    extraHolidays: config.holidays.extraDates,
+    publicHolidays: publicDates,
+    extraHolidays: extraDates,
   });
 }
 

@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { BackorderStore } from '#adapters/backorder-store.ts';
 import { now } from '#adapters/clock.ts';
 import { requireEnv } from '#adapters/environment.ts';

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import middy from '@middy/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type BackorderKey, BackorderStore, VersionConflictError } from '#adapters/backorder-store.ts';
 import { now } from '#adapters/clock.ts';
 import { requireEnv } from '#adapters/environment.ts';

@@ -2,6 +2,8 @@ import Holidays from 'date-holidays';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BusinessCalendar, type CalendarSpec, type IsoDate } from '#domain/calendar.ts';
+import { listPublicHolidays } from '#lib/holidays.ts';
+import { TEST_HOLIDAY_YEARS } from '#test/support/organisation.ts';
 
 const SECOND = 1_000;
 const MINUTE = 60_000;
@@ -14,11 +16,16 @@ const iso = (date: Date): string => date.toISOString();
 const weekdays = [1, 2, 3, 4, 5];
 const everyDay = [1, 2, 3, 4, 5, 6, 7];
 
+/** A region's public holidays as the build lists them for a deployment (lib/holidays.ts). */
+function listed(country: string, state?: string): CalendarSpec['publicHolidays'] {
+  return listPublicHolidays({ country, state }, TEST_HOLIDAY_YEARS);
+}
+
 const chicagoSpec: CalendarSpec = {
   timeZone: 'America/Chicago',
   workingDays: weekdays,
   hours: { start: '08:00', end: '17:00' },
-  holidays: { country: 'US' },
+  publicHolidays: listed('US'),
 };
 const chicago = new BusinessCalendar(chicagoSpec);
 
@@ -115,21 +122,30 @@ describe('constructing a business calendar', () => {
     expect(allDay.businessHoursBetween(utc('2026-01-12T06:00:00Z'), utc('2026-01-13T06:00:00Z'))).toBe(24);
   });
 
-  it('rejects an unknown holiday country, state or type', () => {
-    // Prepare
-    const country = { ...chicagoSpec, holidays: { country: 'ZZ' } };
-    const state = { ...chicagoSpec, holidays: { country: 'US', state: 'XX' } };
-    const type = { ...chicagoSpec, holidays: { country: 'US', types: ['public', 'feast'] } };
-    const noTypes = { ...chicagoSpec, holidays: { country: 'US', types: [] } };
-
+  it('is built from holidays the build listed, which refuses an unknown country or state', () => {
     // Act
-    const acts = [country, state, type, noTypes].map((spec) => () => new BusinessCalendar(spec));
+    const acts = [() => listed('ZZ'), () => listed('US', 'XX'), () => listed('SG', 'X')];
 
     // Assess
     expect(acts[0]).toThrow('Unknown holiday country "ZZ"');
     expect(acts[1]).toThrow('Unknown holiday state "XX" for country US');
-    expect(acts[2]).toThrow('Holiday types must be some of public, bank, optional, school, observance');
-    expect(acts[3]).toThrow('Holiday types must be some of');
+    expect(acts[2]).toThrow('Unknown holiday state "X" for country SG');
+  });
+
+  it('rejects a public holiday outside the years it claims to cover, and years that are no range', () => {
+    // Prepare
+    const years = { firstYear: 2026, lastYear: 2027 };
+    const outside = { ...chicagoSpec, publicHolidays: { ...years, dates: ['2026-01-01', '2028-01-01'] } };
+    const reversed = { ...chicagoSpec, publicHolidays: { firstYear: 2027, lastYear: 2026, dates: [] } };
+    const fractional = { ...chicagoSpec, publicHolidays: { firstYear: 2026.5, lastYear: 2027, dates: [] } };
+
+    // Act
+    const acts = [outside, reversed, fractional].map((spec) => () => new BusinessCalendar(spec));
+
+    // Assess
+    expect(acts[0]).toThrow('Public holidays are known for 2026–2027 only, not for 2028-01-01');
+    expect(acts[1]).toThrow('Public holiday years must be whole years, first <= last, got 2027–2026');
+    expect(acts[2]).toThrow('Public holiday years must be whole years');
   });
 
   it('rejects an extra holiday that is not a real calendar date', () => {
@@ -145,8 +161,8 @@ describe('constructing a business calendar', () => {
 
   it('accepts holiday regions in lower case and an empty state as no state', () => {
     // Prepare
-    const lower = { ...chicagoSpec, holidays: { country: 'au', state: 'sa' } };
-    const emptyState = { ...chicagoSpec, holidays: { country: 'US', state: '' } };
+    const lower = { ...chicagoSpec, publicHolidays: listed('au', 'sa') };
+    const emptyState = { ...chicagoSpec, publicHolidays: listed('US', '') };
 
     // Act
     const adelaide = new BusinessCalendar(lower);
@@ -160,16 +176,20 @@ describe('constructing a business calendar', () => {
   it('rejects values of the wrong type from untyped callers such as parsed JSON', () => {
     // Prepare
     const hours = { ...chicagoSpec, hours: { start: 800 as unknown as string, end: '17:00' } };
-    const country = { ...chicagoSpec, holidays: { country: 1 as unknown as string } };
-    const stateless = { ...chicagoSpec, holidays: { country: 'SG', state: 'X' } };
+    const years = { firstYear: '2020' as unknown as number, lastYear: 2040, dates: [] };
+    const date = { firstYear: 2020, lastYear: 2040, dates: [20260101 as unknown as string] };
 
     // Act
-    const acts = [hours, country, stateless].map((spec) => () => new BusinessCalendar(spec));
+    const acts = [
+      hours,
+      { ...chicagoSpec, publicHolidays: years },
+      { ...chicagoSpec, publicHolidays: date },
+    ].map((spec) => () => new BusinessCalendar(spec));
 
     // Assess
     expect(acts[0]).toThrow('Business hours must be HH:MM');
-    expect(acts[1]).toThrow('Unknown holiday country 1');
-    expect(acts[2]).toThrow('Unknown holiday state "X" for country SG');
+    expect(acts[1]).toThrow('Public holiday years must be whole years, first <= last, got "2020"–2040');
+    expect(acts[2]).toThrow('Expected a calendar date as YYYY-MM-DD, got 20260101');
     expect(() => chicago.isHoliday(20260105 as unknown as string)).toThrow(RangeError);
     expect(() => chicago.localDate(Date.now() as unknown as Date)).toThrow('instant must be a valid Date');
   });
@@ -190,7 +210,7 @@ describe('reading the local date', () => {
 
   it('changes date at local midnight in Kolkata, five and a half hours ahead of UTC', () => {
     // Prepare
-    const kolkata = calendar({ timeZone: 'Asia/Kolkata', holidays: { country: 'IN' } });
+    const kolkata = calendar({ timeZone: 'Asia/Kolkata', publicHolidays: listed('IN') });
 
     // Act
     const dates = [utc('2026-03-01T18:29:59Z'), utc('2026-03-01T18:30:00Z')].map((d) => kolkata.localDate(d));
@@ -235,17 +255,44 @@ describe('holidays and business days', () => {
     expect(chicago.isBusinessDay(observed)).toBe(false);
   });
 
-  it('does not count observances such as Valentine’s Day unless their type is asked for', () => {
+  it('does not count observances such as Valentine’s Day: the build lists public holidays only', () => {
     // Prepare
-    const withObservances = calendar({ holidays: { country: 'US', types: ['public', 'observance'] } });
+    const valentines = '2026-02-14';
 
     // Act
-    const plain = chicago.isHoliday('2026-02-14');
-    const widened = withObservances.isHoliday('2026-02-14');
+    const listedDates = listed('US')?.dates ?? [];
 
     // Assess
-    expect(plain).toBe(false);
-    expect(widened).toBe(true);
+    expect(listedDates).not.toContain(valentines);
+    expect(chicago.isHoliday(valentines)).toBe(false);
+  });
+
+  it('refuses to answer for a day outside the years whose holidays were listed, weekends included', () => {
+    // Prepare: the listed years end with 2040; 2040-12-31 is a Monday.
+    const lastListed = chicago.startOfDay('2040-12-31');
+    const beyond = ['2041-01-01', '2041-01-05', '2019-12-31'];
+
+    // Act
+    const acts = beyond.map((date) => () => chicago.isBusinessDay(date));
+
+    // Assess
+    expect(acts[0]).toThrow('Public holidays are known for 2020–2040 only, not for 2041-01-01');
+    expect(acts[1]).toThrow(RangeError); // a Saturday
+    expect(acts[2]).toThrow('not for 2019-12-31');
+    expect(iso(chicago.addBusinessHours(lastListed, 9))).toBe('2040-12-31T23:00:00.000Z');
+    expect(() => chicago.addBusinessHours(lastListed, 10)).toThrow('redeploy to list later years');
+    expect(chicago.isHoliday('2040-12-25')).toBe(true);
+  });
+
+  it('has no such limit without a holiday region', () => {
+    // Prepare
+    const noRegion = calendar({ publicHolidays: undefined });
+
+    // Act
+    const results = ['1990-12-25', '2041-01-01', '2100-01-01'].map((date) => noRegion.isBusinessDay(date));
+
+    // Assess
+    expect(results).toEqual([true, true, true]);
   });
 
   it('adds company closures on top of the public holidays', () => {
@@ -264,7 +311,7 @@ describe('holidays and business days', () => {
     // Prepare
     const noRegion = new BusinessCalendar({
       ...chicagoSpec,
-      holidays: undefined,
+      publicHolidays: undefined,
       extraHolidays: ['2026-03-03'],
     });
 
@@ -277,8 +324,8 @@ describe('holidays and business days', () => {
 
   it('tells state holidays apart: Adelaide Cup Day is a holiday in South Australia only', () => {
     // Prepare
-    const adelaide = calendar({ timeZone: 'Australia/Adelaide', holidays: { country: 'AU', state: 'SA' } });
-    const sydney = calendar({ timeZone: 'Australia/Sydney', holidays: { country: 'AU', state: 'NSW' } });
+    const adelaide = calendar({ timeZone: 'Australia/Adelaide', publicHolidays: listed('AU', 'SA') });
+    const sydney = calendar({ timeZone: 'Australia/Sydney', publicHolidays: listed('AU', 'NSW') });
 
     // Act
     const results = [adelaide.isHoliday('2026-03-09'), sydney.isHoliday('2026-03-09')];
@@ -665,7 +712,7 @@ describe('the start of a day', () => {
 
   it('is the first instant of the day when midnight does not exist (Santiago, spring forward at 00:00)', () => {
     // Prepare
-    const santiago = calendar({ timeZone: 'America/Santiago', holidays: { country: 'CL' } });
+    const santiago = calendar({ timeZone: 'America/Santiago', publicHolidays: listed('CL') });
 
     // Act
     const start = santiago.startOfDay('2026-09-06');
@@ -834,7 +881,7 @@ describe('daylight saving time', () => {
       timeZone: 'America/St_Johns',
       workingDays: [7],
       hours: { start: '00:00', end: '24:00' },
-      holidays: undefined,
+      publicHolidays: undefined,
     });
     const repeatedSaturdayTime = utc('2010-11-07T03:00:00Z'); // reads Saturday 23:30 NST
 
@@ -852,12 +899,12 @@ describe('daylight saving time', () => {
   });
 
   describe('in Sydney, where the seasons are reversed', () => {
-    const sydney = calendar({ timeZone: 'Australia/Sydney', holidays: { country: 'AU', state: 'NSW' } });
+    const sydney = calendar({ timeZone: 'Australia/Sydney', publicHolidays: listed('AU', 'NSW') });
     const sydneyAllDay = calendar({
       timeZone: 'Australia/Sydney',
       workingDays: everyDay,
       hours: { start: '00:00', end: '24:00' },
-      holidays: undefined,
+      publicHolidays: undefined,
     });
 
     it('springs forward in October: Friday 16:30 + 4 hours skips Labour Day to Tuesday 11:30 AEDT', () => {
@@ -899,7 +946,7 @@ describe('daylight saving time', () => {
 
   it('follows half-hour offsets and their DST in Adelaide', () => {
     // Prepare: Friday 2026-10-02 16:00 ACST (UTC+9:30), DST starts on Sunday.
-    const adelaide = calendar({ timeZone: 'Australia/Adelaide', holidays: undefined });
+    const adelaide = calendar({ timeZone: 'Australia/Adelaide', publicHolidays: undefined });
     const friday = utc('2026-10-02T06:30:00Z');
 
     // Act
@@ -912,7 +959,7 @@ describe('daylight saving time', () => {
 
   it('carries a Santiago deadline over the September change to the new offset', () => {
     // Prepare: Friday 2026-09-04 16:00 (UTC-4).
-    const santiago = calendar({ timeZone: 'America/Santiago', holidays: { country: 'CL' } });
+    const santiago = calendar({ timeZone: 'America/Santiago', publicHolidays: listed('CL') });
     const friday = utc('2026-09-04T20:00:00Z');
 
     // Act
@@ -928,7 +975,7 @@ describe('Kolkata, five and a half hours ahead of UTC', () => {
     timeZone: 'Asia/Kolkata',
     workingDays: [1, 2, 3, 4, 5, 6],
     hours: { start: '09:00', end: '18:00' },
-    holidays: { country: 'IN' },
+    publicHolidays: listed('IN'),
   });
 
   it('opens at 09:00 IST, which is 03:30 UTC', () => {
@@ -977,19 +1024,22 @@ describe('Kolkata, five and a half hours ahead of UTC', () => {
 interface Zone {
   readonly name: string;
   readonly spec: CalendarSpec;
+  /** The holiday region `spec` lists the public holidays of, for the reference to look up itself. */
+  readonly region?: { country: string; state?: string };
 }
 
 const zones: readonly Zone[] = [
-  { name: 'Chicago', spec: chicagoSpec },
+  { name: 'Chicago', spec: chicagoSpec, region: { country: 'US' } },
   {
     name: 'Sydney',
     spec: {
       timeZone: 'Australia/Sydney',
       workingDays: weekdays,
       hours: { start: '08:30', end: '17:30' },
-      holidays: { country: 'AU', state: 'NSW' },
+      publicHolidays: listed('AU', 'NSW'),
       extraHolidays: ['2026-12-24', '2027-12-24'],
     },
+    region: { country: 'AU', state: 'NSW' },
   },
   {
     name: 'Kolkata',
@@ -997,8 +1047,9 @@ const zones: readonly Zone[] = [
       timeZone: 'Asia/Kolkata',
       workingDays: [1, 2, 3, 4, 5, 6],
       hours: { start: '09:30', end: '18:00' },
-      holidays: { country: 'IN' },
+      publicHolidays: listed('IN'),
     },
+    region: { country: 'IN' },
   },
   {
     name: 'London',
@@ -1006,8 +1057,9 @@ const zones: readonly Zone[] = [
       timeZone: 'Europe/London',
       workingDays: [1, 2, 3, 4],
       hours: { start: '07:45', end: '16:15' },
-      holidays: { country: 'GB', state: 'ENG' },
+      publicHolidays: listed('GB', 'ENG'),
     },
+    region: { country: 'GB', state: 'ENG' },
   },
   {
     name: 'Santiago round the clock',
@@ -1015,8 +1067,9 @@ const zones: readonly Zone[] = [
       timeZone: 'America/Santiago',
       workingDays: [1, 2, 3, 4, 5, 6],
       hours: { start: '00:00', end: '24:00' },
-      holidays: { country: 'CL' },
+      publicHolidays: listed('CL'),
     },
+    region: { country: 'CL' },
   },
 ];
 
@@ -1043,7 +1096,7 @@ class ReferenceCalendar {
   readonly #start: number;
   readonly #end: number;
 
-  constructor(spec: CalendarSpec) {
+  constructor(spec: CalendarSpec, region: Zone['region']) {
     this.#spec = spec;
     this.#formatter = new Intl.DateTimeFormat('en-US', {
       timeZone: spec.timeZone,
@@ -1054,7 +1107,7 @@ class ReferenceCalendar {
       hour: '2-digit',
       minute: '2-digit',
     });
-    const region = spec.holidays;
+    // Straight from date-holidays, not from the listed dates in `spec`, so the listing is checked too.
     if (region !== undefined) {
       const holidays =
         region.state === undefined
@@ -1104,7 +1157,7 @@ class ReferenceCalendar {
 const cases = zones.map((zone) => ({
   name: zone.name,
   calendar: new BusinessCalendar(zone.spec),
-  reference: new ReferenceCalendar(zone.spec),
+  reference: new ReferenceCalendar(zone.spec, zone.region),
 }));
 
 const FIRST = Date.parse('2024-01-01T00:00:00Z');

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Applied, applyEvent, type Backorder, NotADelayError } from '#domain/backorder.ts';
@@ -21,10 +20,9 @@ import { parseOrganisationConfig } from '#domain/organisation.ts';
 import { fulfil } from '#domain/planner.ts';
 import { calendarFor, policyFor } from '#domain/policy.ts';
 import { closing, delayed } from '#test/support/erp-events.ts';
+import { readSampleConfig } from '#test/support/organisation.ts';
 
-const sample = JSON.parse(
-  readFileSync(new URL('../../config/organisation.sample.json', import.meta.url), 'utf8'),
-);
+const sample = readSampleConfig();
 const config = parseOrganisationConfig(sample);
 const calendar = calendarFor(config);
 const policy = policyFor(config, calendar);

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { applyEvent, type Backorder } from '#domain/backorder.ts';
 import type { BackorderEvent } from '#domain/events.ts';
@@ -6,10 +5,9 @@ import { parseOrganisationConfig } from '#domain/organisation.ts';
 import { actionId, type DueAction, fulfil, outstandingActions, plan } from '#domain/planner.ts';
 import { policyFor } from '#domain/policy.ts';
 import { closing, delayed } from '#test/support/erp-events.ts';
+import { readSampleConfig } from '#test/support/organisation.ts';
 
-const sample = JSON.parse(
-  readFileSync(new URL('../../config/organisation.sample.json', import.meta.url), 'utf8'),
-);
+const sample = readSampleConfig();
 const config = parseOrganisationConfig(sample);
 const policy = policyFor(config);
 const review = policyFor(

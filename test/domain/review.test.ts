@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { applyEvent, type Backorder } from '#domain/backorder.ts';
 import { recordDecision } from '#domain/decision.ts';
@@ -15,10 +14,9 @@ import {
   renderReviewEmail,
 } from '#domain/review.ts';
 import { closing, delayed } from '#test/support/erp-events.ts';
+import { readSampleConfig } from '#test/support/organisation.ts';
 
-const sample = JSON.parse(
-  readFileSync(new URL('../../config/organisation.sample.json', import.meta.url), 'utf8'),
-);
+const sample = readSampleConfig();
 const config = parseOrganisationConfig(sample);
 const calendar = calendarFor(config);
 const policy = policyFor(config, calendar);

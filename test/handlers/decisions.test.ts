@@ -14,6 +14,7 @@ import { localClientConfig } from '#local/http-service.ts';
 import { type StepFunctionsLocal, startStepFunctions } from '#local/stepfunctions.ts';
 import { createTestTables, type TestTables } from '#test/support/dynamodb.ts';
 import { closing, delayed } from '#test/support/erp-events.ts';
+import { SAMPLE_CONFIG_FILE } from '#test/support/organisation.ts';
 
 /*
  * The decisions handler against the real local services: DynamoDB Local for the store and the
@@ -70,7 +71,7 @@ beforeAll(async () => {
     'DECISION_SECRET',
     `whsec_${secret.toString('base64')} whsec_${retiredSecret.toString('base64')}`,
   );
-  vi.stubEnv('ORGANISATION_CONFIG_FILE', 'config/organisation.sample.json');
+  vi.stubEnv('ORGANISATION_CONFIG_FILE', SAMPLE_CONFIG_FILE);
   const module = await import('#handlers/decisions.ts');
   createHandler = module.createDecisionsHandler;
   deps = {

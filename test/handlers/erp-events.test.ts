@@ -9,6 +9,7 @@ import { WorkflowStarter } from '#adapters/workflow-starter.ts';
 import { localClientConfig } from '#local/http-service.ts';
 import { closing, delayed } from '#test/support/erp-events.ts';
 import { startTestSystem, type TestSystem } from '#test/support/local-system.ts';
+import { SAMPLE_CONFIG_FILE } from '#test/support/organisation.ts';
 import { signedHeaders, TEST_SECRET } from '#test/support/signing.ts';
 
 /*
@@ -209,8 +210,7 @@ describe('the workflow hand-off', () => {
       store,
       workflow: unreachable,
       secrets: parseSecrets(TEST_SECRET),
-      rules: (await import('#adapters/organisation.ts')).loadOrganisation('config/organisation.sample.json')
-        .policy,
+      rules: (await import('#adapters/organisation.ts')).loadOrganisation(SAMPLE_CONFIG_FILE).policy,
       now: () => system.local.clock.now(),
     });
     const event = delayed(at(0), '2026-03-22', line('SO-HANDOFF'));
@@ -242,8 +242,7 @@ describe('hostile input', () => {
         system.local.stepFunctions.stateMachineArn('WorkflowBackorderTimer'),
       ),
       secrets: parseSecrets(TEST_SECRET),
-      rules: (await import('#adapters/organisation.ts')).loadOrganisation('config/organisation.sample.json')
-        .policy,
+      rules: (await import('#adapters/organisation.ts')).loadOrganisation(SAMPLE_CONFIG_FILE).policy,
       now: () => system.local.clock.now(),
     });
     const invoke = (body: string, headers: Record<string, string>) =>

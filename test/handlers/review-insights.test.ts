@@ -6,7 +6,8 @@ import { Mailer } from '#adapters/mailer.ts';
 import { loadOrganisation } from '#adapters/organisation.ts';
 import { localClientConfig } from '#local/http-service.ts';
 import { closing, delayed } from '#test/support/erp-events.ts';
-import { CONFIG_FILE, startTestSystem, type TestSystem } from '#test/support/local-system.ts';
+import { startTestSystem, type TestSystem } from '#test/support/local-system.ts';
+import { SAMPLE_CONFIG_FILE } from '#test/support/organisation.ts';
 
 /*
  * The morning review and insights on the local system: counters kept by the ingest and the
@@ -85,7 +86,7 @@ describe('the morning review', () => {
 
   it('emails the digest on a business day, and not on a weekend', async () => {
     const { createScheduledReview } = await import('#handlers/review.ts');
-    const organisation = loadOrganisation(CONFIG_FILE);
+    const organisation = loadOrganisation(SAMPLE_CONFIG_FILE);
     const deps = {
       store: new BackorderStore(dynamo, system.local.tableName),
       mailer: new Mailer(

@@ -11,6 +11,7 @@ import { localClientConfig } from '#local/http-service.ts';
 import { createTestTables, type TestTables } from '#test/support/dynamodb.ts';
 import { delayed } from '#test/support/erp-events.ts';
 import { startTestMessaging, type TestMessaging } from '#test/support/messaging.ts';
+import { SAMPLE_CONFIG_FILE } from '#test/support/organisation.ts';
 
 /*
  * The SES delivery-feedback handler against DynamoDB Local (the record it writes) and the local
@@ -49,7 +50,7 @@ beforeAll(async () => {
   for (const [name, value] of Object.entries(messaging.env)) vi.stubEnv(name, value);
   vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', tables.endpoint);
   vi.stubEnv('TABLE_NAME', tables.tableName('StoreTable'));
-  vi.stubEnv('ORGANISATION_CONFIG_FILE', 'config/organisation.sample.json');
+  vi.stubEnv('ORGANISATION_CONFIG_FILE', SAMPLE_CONFIG_FILE);
   createHandler = (await import('#handlers/ses-events.ts')).createSesEventsHandler;
   // The first file to ask starts DynamoDB Local and synthesizes the stack: slow on a busy machine.
 }, 180_000);
@@ -57,7 +58,7 @@ beforeAll(async () => {
 beforeEach(() => {
   messaging.outbox.clear();
   logLines = [];
-  const organisation = loadOrganisation('config/organisation.sample.json');
+  const organisation = loadOrganisation(SAMPLE_CONFIG_FILE);
   deps = {
     store,
     mailer: new Mailer(ses, organisation.config.company.senderEmail, 'Notices'),

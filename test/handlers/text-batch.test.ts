@@ -11,6 +11,7 @@ import type { TextBatchDependencies } from '#handlers/text-batch.ts';
 import { localClientConfig } from '#local/http-service.ts';
 import { createTestTables, type TestTables } from '#test/support/dynamodb.ts';
 import { startTestMessaging, type TestMessaging } from '#test/support/messaging.ts';
+import { SAMPLE_CONFIG_FILE } from '#test/support/organisation.ts';
 
 /*
  * The text batch against DynamoDB Local (the queue and the day's counter), the local SNS (texts)
@@ -47,11 +48,11 @@ beforeAll(async () => {
   vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', tables.endpoint);
   vi.stubEnv('TABLE_NAME', tableName);
   vi.stubEnv('ALERTS_TOPIC_ARN', alerts);
-  vi.stubEnv('ORGANISATION_CONFIG_FILE', 'config/organisation.sample.json');
+  vi.stubEnv('ORGANISATION_CONFIG_FILE', SAMPLE_CONFIG_FILE);
   createHandler = (await import('#handlers/text-batch.ts')).createTextBatch;
 
   queue = new TextQueue(tables.client, tableName);
-  const organisation = loadOrganisation('config/organisation.sample.json');
+  const organisation = loadOrganisation(SAMPLE_CONFIG_FILE);
   // One attempt per call: a fault the test injects reaches the batch instead of an SDK retry.
   const texter = new Texter(
     new SNSClient({ ...localClientConfig(messaging.sns.endpoint), maxAttempts: 1 }),
