@@ -12,6 +12,7 @@ import {
   StateMachine,
   StateMachineType,
   Succeed,
+  TaskInput,
   Wait,
   WaitTime,
 } from 'aws-cdk-lib/aws-stepfunctions';
@@ -32,6 +33,8 @@ export interface WorkflowProps {
  * The backorder timer: one Standard execution per record generation, looping
  * act → anything more due? → wait until it is due → act. Three transitions per wake-up;
  * waits are free. The loop holds no business rules: the step Lambda plans from the record.
+ * Standard executions end after a year: 360 days in, the step starts a continuation of the same
+ * generation and this execution ends (one extra execution per open year).
  */
 export class Workflow extends Construct {
   public readonly stateMachine: StateMachine;
@@ -49,10 +52,21 @@ export class Workflow extends Construct {
       new Fail(this, 'Timer failed', { causePath: '$.error.Cause', errorPath: '$.error.Error' }),
     );
 
+    // Named, so the step can be allowed to continue its own timer without a dependency cycle.
+    const stateMachineName = `${Stack.of(this).stackName}-BackorderTimer`;
     const act = new LambdaInvoke(this, 'Act on what is due', {
       lambdaFunction: props.step,
       payloadResponseOnly: true,
       retryOnServiceExceptions: false,
+      // The execution's start and machine let the step continue as a new execution before
+      // Standard's one-year limit.
+      payload: TaskInput.fromObject({
+        'orderId.$': '$.orderId',
+        'lineId.$': '$.lineId',
+        'generation.$': '$.generation',
+        'startedAt.$': '$$.Execution.StartTime',
+        'stateMachineArn.$': '$$.StateMachine.Id',
+      }),
     });
     // Throttled SES/SNS, a lost race on the record and Lambda's own hiccups pass with time.
     act.addRetry({
@@ -80,6 +94,7 @@ export class Workflow extends Construct {
       .otherwise(new Succeed(this, 'Nothing more is owed'));
 
     this.stateMachine = new StateMachine(this, 'BackorderTimer', {
+      stateMachineName,
       stateMachineType: StateMachineType.STANDARD,
       definitionBody: DefinitionBody.fromChainable(act.next(more)),
       tracingEnabled: true,
@@ -95,6 +110,8 @@ export class Workflow extends Construct {
       },
     });
 
+    this.grantContinuation(props.step, stateMachineName);
+
     const role = this.stateMachine.role;
     acknowledge(
       role,
@@ -108,6 +125,35 @@ export class Workflow extends Construct {
         'Versions and aliases of this one function, which LambdaInvoke may call; no other function matches.',
       );
     }
+  }
+
+  /** Lets the step start (and describe) a continuation of its own timer, by the machine's name. */
+  private grantContinuation(step: IFunction, stateMachineName: string): void {
+    const stack = Stack.of(this);
+    const arn = (resource: string, resourceName: string) =>
+      stack.formatArn({
+        service: 'states',
+        resource,
+        resourceName,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+    Grant.addToPrincipal({
+      grantee: step,
+      actions: ['states:StartExecution'],
+      resourceArns: [arn('stateMachine', stateMachineName)],
+    });
+    const executions = arn('execution', `${stateMachineName}:*`);
+    Grant.addToPrincipal({
+      grantee: step,
+      actions: ['states:DescribeExecution'],
+      resourceArns: [executions],
+    });
+    if (!step.role) throw new Error(`${step.node.path} has no role`);
+    acknowledgeWildcardResource(
+      step.role,
+      executions,
+      "The backorder timer's own executions, to recognise a continuation it already started.",
+    );
   }
 
   /**

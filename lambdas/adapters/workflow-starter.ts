@@ -18,7 +18,8 @@ export interface TimerInput {
 
 /**
  * Hands a backorder to its timer: one execution per record generation, named after it, so a
- * retried start is recognised as the same one; the superseded generation's execution is stopped.
+ * retried start is recognised as the same one; the superseded generation's execution is stopped
+ * (a yearly continuation of it is not: it finds the newer generation at its next wake-up and ends).
  */
 export class WorkflowStarter {
   private readonly client: SFNClient;
@@ -35,13 +36,29 @@ export class WorkflowStarter {
     if (record.generation > 1) await this.stop(record, record.generation - 1);
   }
 
+  /**
+   * Continues a timer as a new execution of the same generation (Standard executions end after a
+   * year), named after the day it continues, so a retried step starts it once.
+   */
+  async continueAsNew(input: TimerInput, on: Date): Promise<void> {
+    const day = on.toISOString().slice(0, 10).replaceAll('-', '');
+    await this.startNamed(`${executionName(input, input.generation)}-r${day}`, {
+      orderId: input.orderId,
+      lineId: input.lineId,
+      generation: input.generation,
+    });
+  }
+
   private async start(record: Backorder): Promise<void> {
     const input: TimerInput = {
       orderId: record.orderId,
       lineId: record.lineId,
       generation: record.generation,
     };
-    const name = executionName(record, record.generation);
+    await this.startNamed(executionName(record, record.generation), input);
+  }
+
+  private async startNamed(name: string, input: TimerInput): Promise<void> {
     try {
       await this.client.send(
         new StartExecutionCommand({

@@ -12,7 +12,7 @@ import { loadSecrets } from '#adapters/secrets.ts';
 import { TextBatches, waitTimestamp } from '#adapters/text-batches.ts';
 import { TextQueue } from '#adapters/text-queue.ts';
 import type { Audience } from '#adapters/texter.ts';
-import type { TimerInput } from '#adapters/workflow-starter.ts';
+import { type TimerInput, WorkflowStarter } from '#adapters/workflow-starter.ts';
 import { type Backorder, backorderId, type Notice } from '#domain/backorder.ts';
 import { decisionLinks } from '#domain/decision.ts';
 import { daysBetween } from '#domain/messages/format.ts';
@@ -41,6 +41,15 @@ export interface TimerState extends TimerInput {
   wakeAt?: string;
 }
 
+/** The step's input: the timer, and the execution it runs in (from the context object). */
+export interface TimerStepInput extends TimerInput {
+  startedAt: string;
+  stateMachineArn: string;
+}
+
+/** Standard executions end after 365 days; a timer continues as a new execution before then. */
+const CONTINUE_AFTER_MS = 360 * 86_400_000;
+
 export interface TimerStepDependencies {
   store: BackorderStore;
   mailer: Mailer;
@@ -50,6 +59,8 @@ export interface TimerStepDependencies {
   decisionSecret: Buffer;
   publicBaseUrl: string;
   now: () => Date;
+  /** Starts a continuation of this timer as a new execution (see CONTINUE_AFTER_MS). */
+  continueAsNew: (input: TimerStepInput, at: Date) => Promise<void>;
 }
 
 /**
@@ -57,14 +68,23 @@ export interface TimerStepDependencies {
  * perform every action due now (each recorded before the next), and answer when to wake next.
  */
 export function createTimerStep(deps: TimerStepDependencies) {
-  return async (input: TimerInput): Promise<TimerState> => {
+  return async (input: TimerStepInput): Promise<TimerState> => {
     const state: TimerState = { orderId: input.orderId, lineId: input.lineId, generation: input.generation };
     let record = await deps.store.get(input);
     while (record && record.generation === input.generation) {
       const next = plan(record, deps.organisation.policy, deps.now());
       const action = next.due[0];
-      if (!action) return next.wakeAt ? { ...state, wakeAt: waitTimestamp(next.wakeAt) } : state;
-      record = await performOnce(record, action, deps);
+      if (action) {
+        record = await performOnce(record, action, deps);
+        continue;
+      }
+      if (!next.wakeAt) return state;
+      const continueAt = new Date(Date.parse(input.startedAt) + CONTINUE_AFTER_MS);
+      if (next.wakeAt <= continueAt) return { ...state, wakeAt: waitTimestamp(next.wakeAt) };
+      if (deps.now() < continueAt) return { ...state, wakeAt: waitTimestamp(continueAt) };
+      await deps.continueAsNew(input, deps.now());
+      logger.info('timer continued as a new execution', { generation: input.generation });
+      return state;
     }
     // Superseded or gone: the newer generation's execution owns the timers now.
     return state;
@@ -331,6 +351,7 @@ async function fromEnvironment(): Promise<TimerStepDependencies> {
   const [decisionSecret] = await loadSecrets('DECISION_SECRET');
   if (!decisionSecret) throw new Error('DECISION_SECRET holds no secret');
   const dynamo = new DynamoDBClient({});
+  const sfn = new SFNClient({});
   const tableName = requireEnv('TABLE_NAME');
   return {
     store: new BackorderStore(dynamo, tableName, organisation.counterChanges),
@@ -341,7 +362,7 @@ async function fromEnvironment(): Promise<TimerStepDependencies> {
     ),
     textQueue: new TextQueue(dynamo, tableName),
     textBatches: new TextBatches(
-      new SFNClient({}),
+      sfn,
       requireEnv('TEXT_BATCH_STATE_MACHINE_ARN'),
       organisation.config.escalation.textGroupingMinutes,
     ),
@@ -349,7 +370,8 @@ async function fromEnvironment(): Promise<TimerStepDependencies> {
     decisionSecret,
     publicBaseUrl: requireEnv('PUBLIC_BASE_URL'),
     now,
+    continueAsNew: (input, at) => new WorkflowStarter(sfn, input.stateMachineArn).continueAsNew(input, at),
   };
 }
 
-export const handler = middy<TimerInput, TimerState>().handler(createTimerStep(await fromEnvironment()));
+export const handler = middy<TimerStepInput, TimerState>().handler(createTimerStep(await fromEnvironment()));

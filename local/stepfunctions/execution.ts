@@ -43,6 +43,9 @@ export interface ExecutionRecord {
 }
 
 /** What a caller-supplied task resource handler is told besides its input. */
+/** The longest a Standard execution runs in AWS: one year. */
+const STANDARD_MAX_SECONDS = 365 * 86_400;
+
 export interface TaskContext {
   readonly executionArn: string;
   readonly stateName: string;
@@ -180,8 +183,8 @@ export class Execution {
   }
 
   #armTimeout(): void {
-    const seconds = this.#machine.prepared.timeoutSeconds;
-    if (seconds === undefined) return;
+    // Without TimeoutSeconds, a Standard execution still ends at one year, as in AWS.
+    const seconds = this.#machine.prepared.timeoutSeconds ?? STANDARD_MAX_SECONDS;
     // Untracked: a pending execution timeout must not make a running execution look asleep.
     const signal = AbortSignal.any([this.#controller.signal, this.#timeoutTimer.signal]);
     this.#services.clock.sleepUntil(this.record.startDate + seconds * 1000, signal).then(

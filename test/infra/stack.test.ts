@@ -261,7 +261,7 @@ describe('least privilege', () => {
     });
   });
 
-  it('lets the timer step read and write records, queue texts, start text batches and email through the configuration set', () => {
+  it('lets the timer step read and write records, queue texts, start text batches, continue its own timer and email through the configuration set', () => {
     const statements = handlerStatements('lambdas/handlers/timer-step.ts');
     expect(actionsOf(statements)).toEqual(
       [
@@ -270,14 +270,21 @@ describe('least privilege', () => {
         'dynamodb:Query',
         ...READ_SECRET,
         'states:StartExecution',
+        'states:DescribeExecution',
         'ses:SendEmail',
       ].sort(),
     );
     const email = statements.find((s) => s.Action === 'ses:SendEmail');
     expect(JSON.stringify(email?.Resource)).toMatch(/:identity\/.*Ref":"MessagingSender/);
     expect(JSON.stringify(email?.Resource)).toMatch(/:configuration-set\/.*Ref":"MessagingNotices/);
-    const batches = statements.find((s) => s.Action === 'states:StartExecution');
-    expect(batches?.Resource).toEqual({ Ref: expect.stringMatching(/^TextBatchesTextBatch/) });
+    // Text batches, and a continuation of its own timer (by name: a Ref would be a cycle).
+    const starts = JSON.stringify(
+      statements.filter((s) => s.Action === 'states:StartExecution').map((s) => s.Resource),
+    );
+    expect(starts).toMatch(/\{"Ref":"TextBatchesTextBatch/);
+    expect(starts).toMatch(/:stateMachine:Test-dev-BackorderTimer"\]\]\}/);
+    const continuations = statements.find((s) => s.Action === 'states:DescribeExecution');
+    expect(JSON.stringify(continuations?.Resource)).toMatch(/:execution:Test-dev-BackorderTimer:\*"\]\]\}$/);
   });
 
   it('lets only the text batch publish texts, to the alerts topic, and email past the daily allowance', () => {

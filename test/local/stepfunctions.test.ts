@@ -181,7 +181,7 @@ describe('the local Step Functions', () => {
     const harness = await boot();
     const arn = await start(harness, 'stopped-g1', timerInput('stopped'));
     await harness.clock.advanceBy(SECOND);
-    expect(harness.clock.pendingTimers).toBe(1);
+    expect(harness.clock.pendingTimers).toBe(2); // its wait, and its one-year limit
 
     const { stopDate } = await harness.client.send(
       new StopExecutionCommand({ executionArn: arn, error: 'Superseded', cause: 'generation 2' }),
@@ -291,7 +291,7 @@ describe('the local Step Functions', () => {
     const harness = await boot({ clock });
     await start(harness, 'shutdown-g1', timerInput('shutdown'));
     await harness.clock.advanceBy(SECOND);
-    expect(harness.clock.pendingTimers).toBe(1);
+    expect(harness.clock.pendingTimers).toBe(2); // its wait, and its one-year limit
 
     await harness.close();
 
