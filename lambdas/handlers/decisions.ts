@@ -25,19 +25,19 @@ import {
   ForgedTokenError,
   verifyDecisionToken,
 } from '#domain/decision-token.ts';
-import { DEFAULT_PAGE_CONTEXT, type PageContext } from '#domain/page.ts';
-import { handOver, htmlErrors, log, retryOnConflict } from '#http/pages.ts';
+import { DEFAULT_PAGE_CONTEXT } from '#domain/page.ts';
+import {
+  handOver,
+  htmlErrors,
+  type LinkPageDependencies,
+  linkMethod,
+  log,
+  methodNotAllowed,
+  retryOnConflict,
+} from '#http/pages.ts';
 import { html } from '#http/responses.ts';
 
-export interface DecisionsDependencies {
-  store: BackorderStore;
-  workflow: WorkflowStarter;
-  /** Every active decision secret, newest first (rotation). */
-  secrets: Buffer[];
-  now: () => Date;
-  /** How the pages name the company and write dates. @default en-US, UTC, no company name */
-  page?: PageContext;
-}
+export type DecisionsDependencies = LinkPageDependencies;
 
 type Response = APIGatewayProxyStructuredResultV2;
 
@@ -64,11 +64,8 @@ export function createDecisionsHandler(deps: DecisionsDependencies) {
   return middy<APIGatewayProxyEventV2, Response>()
     .use(htmlErrors(() => page(500, { kind: 'error' })))
     .handler(async (event) => {
-      const method = event.requestContext.http.method.toUpperCase();
-      if (method !== 'GET' && method !== 'HEAD' && method !== 'POST') {
-        const response = page(405, { kind: 'error' });
-        return { ...response, headers: { ...response.headers, allow: 'GET, POST' } };
-      }
+      const method = linkMethod(event);
+      if (!method) return methodNotAllowed(page(405, { kind: 'error' }));
       const token = event.pathParameters?.token;
       if (!token) return page(400, { kind: 'invalid' });
 
@@ -82,7 +79,7 @@ export function createDecisionsHandler(deps: DecisionsDependencies) {
         }
         throw error;
       }
-      return method === 'POST' ? decide(payload, deps, page) : show(payload, deps, page);
+      return method === 'write' ? decide(payload, deps, page) : show(payload, deps, page);
     });
 }
 

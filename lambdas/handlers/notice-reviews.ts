@@ -25,19 +25,21 @@ import {
   reviewNotice,
 } from '#domain/notice-review.ts';
 import { type NoticeReviewPage, renderNoticeReviewPage } from '#domain/notice-review-page.ts';
-import { DEFAULT_PAGE_CONTEXT, type PageContext } from '#domain/page.ts';
+import { DEFAULT_PAGE_CONTEXT } from '#domain/page.ts';
 import { rawBody } from '#http/middleware.ts';
-import { handOver, htmlErrors, log, retryOnConflict } from '#http/pages.ts';
+import {
+  handOver,
+  htmlErrors,
+  type LinkPageDependencies,
+  linkMethod,
+  log,
+  methodNotAllowed,
+  retryOnConflict,
+} from '#http/pages.ts';
 import { html } from '#http/responses.ts';
 
-export interface NoticeReviewsDependencies {
-  store: BackorderStore;
-  workflow: WorkflowStarter;
-  /** Every active link secret, newest first (rotation); the same secrets as decision links. */
-  secrets: Buffer[];
-  now: () => Date;
-  page?: PageContext;
-}
+/** The same secrets as decision links: review tokens have their own MAC context. */
+export type NoticeReviewsDependencies = LinkPageDependencies;
 
 type Response = APIGatewayProxyStructuredResultV2;
 type Page = (status: number, page: NoticeReviewPage) => Response;
@@ -68,11 +70,8 @@ export function createNoticeReviewsHandler(deps: NoticeReviewsDependencies) {
   return middy<APIGatewayProxyEventV2, Response>()
     .use(htmlErrors(() => page(500, { kind: 'error' })))
     .handler(async (event) => {
-      const method = event.requestContext.http.method.toUpperCase();
-      if (method !== 'GET' && method !== 'HEAD' && method !== 'POST') {
-        const response = page(405, { kind: 'error' });
-        return { ...response, headers: { ...response.headers, allow: 'GET, POST' } };
-      }
+      const method = linkMethod(event);
+      if (!method) return methodNotAllowed(page(405, { kind: 'error' }));
       let payload: ReviewTokenPayload;
       try {
         payload = verifyReviewToken(event.pathParameters?.token ?? '', deps.secrets, deps.now());
@@ -81,7 +80,7 @@ export function createNoticeReviewsHandler(deps: NoticeReviewsDependencies) {
         if (error instanceof ExpiredReviewTokenError) return page(410, { kind: 'expired' });
         throw error;
       }
-      if (method !== 'POST') return show(payload, deps, page);
+      if (method === 'read') return show(payload, deps, page);
       const body = rawBody(event);
       if (Buffer.byteLength(body) > MAX_FORM_BYTES) return page(413, { kind: 'error' });
       return review(payload, new URLSearchParams(body), deps, page);

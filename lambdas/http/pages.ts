@@ -1,13 +1,35 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { VersionConflictError } from '#adapters/backorder-store.ts';
+import { type BackorderStore, VersionConflictError } from '#adapters/backorder-store.ts';
 import type { WorkflowStarter } from '#adapters/workflow-starter.ts';
 import { type Backorder, lineLabel } from '#domain/backorder.ts';
+import type { PageContext } from '#domain/page.ts';
 
 /** What the handlers behind emailed links (decisions, notice reviews) share. */
 
 type Response = APIGatewayProxyStructuredResultV2;
+
+export interface LinkPageDependencies {
+  store: BackorderStore;
+  workflow: WorkflowStarter;
+  /** Every active link secret, newest first (rotation). */
+  secrets: Buffer[];
+  now: () => Date;
+  /** How the pages name the company and write dates. @default en-US, UTC, no company name */
+  page?: PageContext;
+}
+
+/** A link's page only reads on GET/HEAD and acts on POST; anything else is answered 405. */
+export function linkMethod(event: APIGatewayProxyEventV2): 'read' | 'write' | undefined {
+  const method = event.requestContext.http.method.toUpperCase();
+  if (method === 'POST') return 'write';
+  return method === 'GET' || method === 'HEAD' ? 'read' : undefined;
+}
+
+export function methodNotAllowed(page: Response): Response {
+  return { ...page, statusCode: 405, headers: { ...page.headers, allow: 'GET, POST' } };
+}
 
 /** Concurrent writers of one backorder (the ERP, the workflow, a double click) are retried this often. */
 const MAX_WRITE_ATTEMPTS = 8;
