@@ -1,4 +1,4 @@
-import { type Backorder, backorderId, type Notice } from '#domain/backorder.ts';
+import { type Backorder, backorderId, type Notice, offeredAlternatives } from '#domain/backorder.ts';
 import type { BusinessCalendar } from '#domain/calendar.ts';
 
 /**
@@ -15,6 +15,10 @@ import type { BusinessCalendar } from '#domain/calendar.ts';
  * - Every section keeps its true `total` but lists at most `rowsPerSection` rows, the most
  *   urgent, picked with a bounded heap: the whole build is O(n log k) = O(n) for the fixed k,
  *   and the email stays readable at 100,000 open backorders.
+ * - The review is planned from a {@link ReviewEntry} per line (~200 bytes, kept beside the record
+ *   in the store's `byReview` index), and only the listed rows, at most 8 × `rowsPerSection`,
+ *   are written from whole records: reading 100,000 whole records (~1.2 KB each) was what made
+ *   the review slow and costly.
  * - Notice problems that are over (sent late, bounced) are listed once, in the first review
  *   after they happened; problems still open (unsent past the deadline, the latest news
  *   bounced) are listed every day until fixed. Otherwise one late notice would haunt every
@@ -117,12 +121,16 @@ export interface MorningReview {
   totals: ReviewTotals;
 }
 
-/** What the review is built from: two indexed queries and the clock. */
-export interface MorningReviewInput {
-  /** The open backorders (the open-status index). */
+/** What the review is built from: the lines as whole records, and the clock. */
+export interface MorningReviewInput extends ReviewClockInput {
+  /** The open backorders. */
   open: Backorder[];
-  /** Backorders closed since `lastReviewAt` (the closed-at index). */
+  /** Backorders closed since `lastReviewAt`. */
   closedSince: Backorder[];
+}
+
+/** When the review is made and how long its sections are. */
+export interface ReviewClockInput {
   lastReviewAt: Date;
   now: Date;
   calendar: BusinessCalendar;
@@ -130,6 +138,53 @@ export interface MorningReviewInput {
   vpAfterDays?: number;
   /** The most rows listed per section. Default {@link DEFAULT_ROWS_PER_SECTION}. */
   rowsPerSection?: number;
+}
+
+/** What the review is planned from: one entry per line, from two indexed queries, and the clock. */
+export interface ReviewPlanInput extends ReviewClockInput {
+  /** The open lines (the `byReview` index). */
+  open: ReviewEntry[];
+  /** Lines closed since `lastReviewAt` (the closed part of the `byStatus` index). */
+  closedSince: ReviewEntry[];
+}
+
+/**
+ * What the review needs to place, count and rank one line, and nothing it only prints. It does
+ * not depend on the clock, so the store computes it whenever it writes the record.
+ */
+export interface ReviewEntry {
+  orderId: string;
+  lineId: string;
+  version: number;
+  status: Backorder['status'];
+  openedAt: string;
+  closedAt?: string | undefined;
+  originalShipDate: string;
+  expectedShipDate: string;
+  slipCount: number;
+  /** When the newest slip was learned. */
+  lastSlipAt?: string | undefined;
+  escalationLevel: Backorder['escalationLevel'];
+  /** When the customer was sent the news with alternatives they have not answered yet. */
+  awaitingSince?: string | undefined;
+  nextActionAt?: string | undefined;
+  owner: { id: string; name: string };
+  orderValue?: { amount: number; currency: string } | undefined;
+  /** The quantity when its unit is tons, else 0. */
+  tons: number;
+  /** The notices that are or may become a problem (most lines have none). */
+  notices: ReviewNotice[];
+}
+
+/** What decides whether a notice is a problem today. */
+export interface ReviewNotice {
+  revision: number;
+  status: Notice['status'];
+  deadline: string;
+  sentAt?: string | undefined;
+  delivery?: Notice['delivery'];
+  /** The newest notice attempted (sent or failed): the news the customer should have now. */
+  latest: boolean;
 }
 
 /**
@@ -157,11 +212,46 @@ export function isReviewDay(now: Date, calendar: BusinessCalendar): boolean {
 }
 
 /**
- * Builds the morning review. O(n log k) in the number of records, k = `rowsPerSection`; the
- * calendar is consulted a fixed number of times, never per record.
+ * Builds the morning review from whole records: {@link planMorningReview} over their entries,
+ * then {@link renderMorningReview}.
  * @throws RangeError when `lastReviewAt` is after `now`, or for a bad `rowsPerSection`/`vpAfterDays`.
  */
 export function buildMorningReview(input: MorningReviewInput): MorningReview {
+  const plan = planMorningReview({
+    ...input,
+    open: input.open.map(reviewEntry),
+    closedSince: input.closedSince.map(reviewEntry),
+  });
+  const records = new Map<string, Backorder>();
+  for (const record of [...input.open, ...input.closedSince]) {
+    const seen = records.get(backorderId(record));
+    if (seen === undefined || record.version > seen.version) records.set(backorderId(record), record);
+  }
+  return renderMorningReview(plan, records);
+}
+
+/** The review before its rows are written: every section's total and the entries it lists. */
+export interface ReviewPlan {
+  readonly clock: ReviewClock;
+  readonly sections: readonly PlannedSection[];
+  readonly owners: readonly ReviewGroup[];
+  readonly totals: ReviewTotals;
+  /** The lines the listed rows are written from, once each: the records to read. */
+  readonly listed: readonly ReviewEntry[];
+}
+
+interface PlannedSection {
+  kind: ReviewSectionKind;
+  total: number;
+  rows: PlannedRow[];
+}
+
+/**
+ * Places, counts and ranks every line. O(n log k) in the number of entries, k = `rowsPerSection`;
+ * the calendar is consulted a fixed number of times, never per line.
+ * @throws RangeError when `lastReviewAt` is after `now`, or for a bad `rowsPerSection`/`vpAfterDays`.
+ */
+export function planMorningReview(input: ReviewPlanInput): ReviewPlan {
   const { now, lastReviewAt, calendar } = input;
   const vpAfterDays = input.vpAfterDays ?? 14;
   const limit = input.rowsPerSection ?? DEFAULT_ROWS_PER_SECTION;
@@ -202,64 +292,132 @@ export function buildMorningReview(input: MorningReviewInput): MorningReview {
     closedSinceLastReview: 0,
   };
 
-  for (const record of latestOfEach(input.open, input.closedSince)) {
-    if (record.status === 'closed') {
-      // A lagging open-status index may still hold a line closed before the last review.
-      if (record.closedAt === undefined || record.closedAt <= clock.since) continue;
+  for (const entry of latestOfEach(input.open, input.closedSince)) {
+    if (entry.status === 'closed') {
+      // A lagging open index may still hold a line closed before the last review.
+      if (entry.closedAt === undefined || entry.closedAt <= clock.since) continue;
       totals.closedSinceLastReview += 1;
-      section('closed').offer(closedRow(record, clock));
-      for (const row of noticeRows(record, clock)) section('notices').offer(row);
+      section('closed').offer(ranked(entry, clock));
+      for (const row of noticeRows(entry, clock)) section('notices').offer(row);
       continue;
     }
 
     totals.open += 1;
-    const value = record.details.orderValue;
+    const value = entry.orderValue;
     if (value) totals.openValue[value.currency] = (totals.openValue[value.currency] ?? 0) + value.amount;
     else totals.openWithoutValue += 1;
-    if (isTons(record.details.quantity.unit)) totals.openTons += record.details.quantity.amount;
+    totals.openTons += entry.tons;
 
-    const [first, ...others] = statusReasons(record, clock);
-    if (first) {
-      const also = () =>
-        others.length > 0 ? ` Also: ${others.map((reason) => reason.tag).join('; ')}.` : '';
-      section(first.kind).offer(rowOf(record, clock, () => `${first.why()}${also()}`));
-    }
+    const [first] = statusKinds(entry, clock);
+    if (first) section(first).offer(ranked(entry, clock));
 
-    if (record.nextActionAt !== undefined && record.nextActionAt < clock.endOfToday) {
-      const owner = record.details.owner;
+    if (entry.nextActionAt !== undefined && entry.nextActionAt < clock.endOfToday) {
+      const owner = entry.owner;
       const group = owners.get(owner.id) ?? { owner: { id: owner.id, name: owner.name }, total: 0 };
       group.total += 1;
       owners.set(owner.id, group);
-      const due = record.nextActionAt;
-      const overdue = due <= clock.now;
-      section('nextActions').offer({
-        ...rowOf(
-          record,
-          clock,
-          () => `Next action ${overdue ? 'overdue since' : 'due'} ${formatInstant(due, clock.timeZone)}.`,
-        ),
-        nextActionAt: due,
-      });
+      section('nextActions').offer({ ...ranked(entry, clock), nextActionAt: entry.nextActionAt });
     }
-    for (const row of noticeRows(record, clock)) section('notices').offer(row);
+    for (const row of noticeRows(entry, clock)) section('notices').offer(row);
   }
 
   const sections = [...builders.values()].map((builder) => builder.build());
+  const listed = new Map<string, ReviewEntry>();
+  for (const planned of sections) for (const row of planned.rows) listed.set(row.backorderId, row.entry);
+  return {
+    clock,
+    sections,
+    owners: [...owners.values()].sort((a, b) => byName(a.owner, b.owner)),
+    totals,
+    listed: [...listed.values()],
+  };
+}
+
+/**
+ * Writes the planned rows from the records of the listed lines (`records`, by `backorderId`). The
+ * records are read after the entries: a line that changed in between is written as it is now,
+ * where the plan placed it.
+ * @throws Error when a listed line has no record.
+ */
+export function renderMorningReview(
+  plan: ReviewPlan,
+  records: ReadonlyMap<string, Backorder>,
+): MorningReview {
+  const { clock } = plan;
+  const sections = plan.sections.map(
+    ({ kind, total, rows }): ReviewSection => ({
+      kind,
+      title: SECTION_TITLES[kind],
+      total,
+      rows: rows.map((row) => {
+        const record = records.get(row.backorderId);
+        if (record === undefined) throw new Error(`no record for the listed line ${row.backorderId}`);
+        return writeRow(kind, row, record, clock);
+      }),
+    }),
+  );
   const nextActions = sections.find((candidate) => candidate.kind === 'nextActions');
   if (nextActions) {
     // Listed owner by owner so each owner finds their own block; within it, most overdue first.
-    const byName = (a: { name: string; id: string }, b: { name: string; id: string }) =>
-      compareText(a.name, b.name) || compareText(a.id, b.id);
     nextActions.rows.sort((a, b) => byName(a.owner, b.owner) || ORDER.nextActions(a, b));
-    nextActions.groups = [...owners.values()].sort((a, b) => byName(a.owner, b.owner));
+    nextActions.groups = [...plan.owners];
   }
   return {
-    date: today,
+    date: clock.today,
     generatedAt: clock.now,
     lastReviewAt: clock.since,
-    timeZone: calendar.timeZone,
+    timeZone: clock.timeZone,
     sections,
-    totals,
+    totals: plan.totals,
+  };
+}
+
+/** The entry the store keeps beside a record, so the review reads it instead of the record. */
+export function reviewEntry(record: Backorder): ReviewEntry {
+  let lastSlipAt: string | undefined;
+  let latestAttempt: Notice | undefined;
+  for (const notice of record.notices) {
+    if (notice.kind === 'slipped' && (lastSlipAt === undefined || notice.learnedAt > lastSlipAt)) {
+      lastSlipAt = notice.learnedAt;
+    }
+    if (
+      (notice.status === 'sent' || notice.status === 'failed') &&
+      (latestAttempt === undefined || notice.revision > latestAttempt.revision)
+    ) {
+      latestAttempt = notice;
+    }
+  }
+  const notices: ReviewNotice[] = [];
+  for (const notice of record.notices) {
+    const latest = notice === latestAttempt;
+    const mayBeProblem =
+      notice.status === 'pending' ||
+      (latest &&
+        (notice.status === 'failed' || (notice.delivery !== undefined && notice.delivery !== 'delivered'))) ||
+      (notice.status === 'sent' && notice.sentAt !== undefined && notice.sentAt > notice.deadline);
+    if (!mayBeProblem) continue;
+    const { revision, status, deadline, sentAt, delivery } = notice;
+    notices.push({ revision, status, deadline, sentAt, delivery, latest });
+  }
+  const { owner, orderValue, quantity } = record.details;
+  return {
+    orderId: record.orderId,
+    lineId: record.lineId,
+    version: record.version,
+    status: record.status,
+    openedAt: record.openedAt,
+    closedAt: record.closedAt,
+    originalShipDate: record.originalShipDate,
+    expectedShipDate: record.expectedShipDate,
+    slipCount: record.slipCount,
+    lastSlipAt,
+    escalationLevel: record.escalationLevel,
+    awaitingSince: awaitingSince(record),
+    nextActionAt: record.nextActionAt,
+    owner: { id: owner.id, name: owner.name },
+    orderValue: orderValue && { amount: orderValue.amount, currency: orderValue.currency },
+    tons: isTons(quantity.unit) ? quantity.amount : 0,
+    notices,
   };
 }
 
@@ -276,85 +434,94 @@ interface ReviewClock {
   timeZone: string;
 }
 
-interface Reason {
-  kind: ReviewSectionKind;
-  /** The sentence when this is the section the line is listed in (built only for listed rows). */
-  why: () => string;
-  /** The few words naming it after "Also:". */
-  tag: string;
-}
+type StatusKind = 'new' | 'slippedAgain' | 'escalated' | 'pastVpThreshold' | 'awaitingDecision';
 
 /** Every status section a line belongs to, most urgent first. */
-function statusReasons(record: Backorder, clock: ReviewClock): Reason[] {
-  const reasons: Reason[] = [];
-  const daysLate = dayOf(record.expectedShipDate) - dayOf(record.originalShipDate);
-  const reason = record.details.reason.text;
-
-  if (record.openedAt > clock.since) {
-    reasons.push({
-      kind: 'new',
-      why: () => `New: ${daysLate} days late (${reason}).`,
-      tag: 'new',
-    });
+function statusKinds(entry: ReviewEntry, clock: ReviewClock): StatusKind[] {
+  const kinds: StatusKind[] = [];
+  if (entry.openedAt > clock.since) kinds.push('new');
+  if (entry.slipCount >= 2 || (entry.lastSlipAt !== undefined && entry.lastSlipAt > clock.since)) {
+    kinds.push('slippedAgain');
   }
+  if (entry.escalationLevel !== 'none') kinds.push('escalated');
+  if (clock.todayDay - dayOf(entry.originalShipDate) >= clock.vpAfterDays) kinds.push('pastVpThreshold');
+  if (entry.awaitingSince !== undefined) kinds.push('awaitingDecision');
+  return kinds;
+}
 
-  let slipsSince = 0;
-  let lastSlip: Notice | undefined;
-  for (const notice of record.notices) {
-    if (notice.kind === 'slipped') {
-      lastSlip = notice;
-      if (notice.learnedAt > clock.since) slipsSince += 1;
+/** Why a listed line is in its status section, and the other reasons after "Also:". */
+function statusWhy(planned: ReviewSectionKind, record: Backorder, clock: ReviewClock): string {
+  const entry = reviewEntry(record);
+  const kinds = statusKinds(entry, clock);
+  // A line that changed after the plan reads as it is now; with no reason left, it says so.
+  const kind = kinds.find((candidate) => candidate === planned) ?? kinds[0];
+  if (kind === undefined) return 'No longer needs attention: it changed while the review was made.';
+  const others = kinds.filter((other) => other !== kind);
+  const also =
+    others.length > 0 ? ` Also: ${others.map((other) => reasonTag(other, entry, clock)).join('; ')}.` : '';
+  return `${reasonWhy(kind, record, entry, clock)}${also}`;
+}
+
+/** The sentence when `kind` is the section the line is listed in. */
+function reasonWhy(kind: StatusKind, record: Backorder, entry: ReviewEntry, clock: ReviewClock): string {
+  switch (kind) {
+    case 'new':
+      return `New: ${daysBetween(record.originalShipDate, record.expectedShipDate)} days late (${record.details.reason.text}).`;
+    case 'slippedAgain': {
+      let slipsSince = 0;
+      let lastSlip: Notice | undefined;
+      for (const notice of record.notices) {
+        if (notice.kind === 'slipped') {
+          lastSlip = notice;
+          if (notice.learnedAt > clock.since) slipsSince += 1;
+        }
+      }
+      const fresh = slipsSince > 0 ? `, ${slipsSince} since the last review` : '';
+      const move = lastSlip
+        ? `, last ${formatDate(lastSlip.previousShipDate)} → ${formatDate(lastSlip.expectedShipDate)}`
+        : '';
+      return `Slipped ${record.slipCount} times${fresh}${move}.`;
+    }
+    case 'escalated': {
+      const latest = record.escalations.at(-1);
+      const at = latest ? ` ${formatInstant(latest.raisedAt, clock.timeZone)}` : '';
+      return `Escalated to the ${entry.escalationLevel === 'vp' ? 'VP' : 'manager'}${at}.`;
+    }
+    case 'pastVpThreshold': {
+      const vpTold = record.escalations.some((escalation) => escalation.trigger === 'vp');
+      return `${daysPast(entry, clock)} days past the original date${vpTold ? '' : '; the VP has not been told yet'}.`;
+    }
+    case 'awaitingDecision': {
+      // Only the newest notice can be waiting for an answer.
+      const offered = offeredAlternatives(record, record.noticeRevision).length;
+      const on = entry.awaitingSince ? ` on ${formatInstant(entry.awaitingSince, clock.timeZone)}` : '';
+      return `Offered ${offered} alternative${offered === 1 ? '' : 's'}${on}; no answer yet.`;
     }
   }
-  if (record.slipCount >= 2 || slipsSince > 0) {
-    const slip = lastSlip;
-    const move = () =>
-      slip ? `, last ${formatDate(slip.previousShipDate)} → ${formatDate(slip.expectedShipDate)}` : '';
-    const fresh = slipsSince > 0 ? `, ${slipsSince} since the last review` : '';
-    reasons.push({
-      kind: 'slippedAgain',
-      why: () => `Slipped ${record.slipCount} times${fresh}${move()}.`,
-      tag: `slipped ${record.slipCount} times`,
-    });
-  }
+}
 
-  if (record.escalationLevel !== 'none') {
-    const who = record.escalationLevel === 'vp' ? 'VP' : 'manager';
-    const latest = record.escalations.at(-1);
-    reasons.push({
-      kind: 'escalated',
-      why: () =>
-        `Escalated to the ${who}${latest ? ` ${formatInstant(latest.raisedAt, clock.timeZone)}` : ''}.`,
-      tag: `escalated to the ${who}`,
-    });
+/** The few words naming a reason after "Also:". */
+function reasonTag(kind: StatusKind, entry: ReviewEntry, clock: ReviewClock): string {
+  switch (kind) {
+    case 'new':
+      return 'new';
+    case 'slippedAgain':
+      return `slipped ${entry.slipCount} times`;
+    case 'escalated':
+      return `escalated to the ${entry.escalationLevel === 'vp' ? 'VP' : 'manager'}`;
+    case 'pastVpThreshold':
+      return `${daysPast(entry, clock)} days past the original date`;
+    case 'awaitingDecision':
+      return 'awaiting the customer';
   }
+}
 
-  const daysPast = clock.todayDay - dayOf(record.originalShipDate);
-  if (daysPast >= clock.vpAfterDays) {
-    const vpTold = record.escalations.some((escalation) => escalation.trigger === 'vp');
-    reasons.push({
-      kind: 'pastVpThreshold',
-      why: () => `${daysPast} days past the original date${vpTold ? '' : '; the VP has not been told yet'}.`,
-      tag: `${daysPast} days past the original date`,
-    });
-  }
-
-  const waiting = awaitingSince(record);
-  if (waiting !== undefined) {
-    const offered = record.details.alternatives?.length ?? 0;
-    reasons.push({
-      kind: 'awaitingDecision',
-      why: () =>
-        `Offered ${offered} alternative${offered === 1 ? '' : 's'} on ${formatInstant(waiting, clock.timeZone)}; no answer yet.`,
-      tag: 'awaiting the customer',
-    });
-  }
-  return reasons;
+function daysPast(entry: ReviewEntry, clock: ReviewClock): number {
+  return clock.todayDay - dayOf(entry.originalShipDate);
 }
 
 /** When the customer holds the newest news with alternatives and has not answered: its `sentAt`. */
 function awaitingSince(record: Backorder): string | undefined {
-  if ((record.details.alternatives?.length ?? 0) === 0) return undefined;
   let latest: Notice | undefined;
   for (const notice of record.notices) {
     if (notice.status === 'sent' && (latest === undefined || notice.revision > latest.revision))
@@ -362,47 +529,28 @@ function awaitingSince(record: Backorder): string | undefined {
   }
   // While newer news is still unsent, the sent notice's links are superseded: nothing to decide yet.
   if (latest === undefined || latest.revision !== record.noticeRevision) return undefined;
+  if (offeredAlternatives(record, latest.revision).length === 0) return undefined;
   const decision = record.customerDecision;
   if (decision !== undefined && decision.revision >= latest.revision) return undefined;
   return latest.sentAt ?? latest.learnedAt;
 }
 
-/** The notice problems of one record worth the team's attention today. */
-function noticeRows(record: Backorder, clock: ReviewClock): PendingRow[] {
-  const rows: PendingRow[] = [];
-  // The newest notice that was attempted: the news the customer should have now.
-  let latestAttempt: Notice | undefined;
-  for (const notice of record.notices) {
-    if (
-      (notice.status === 'sent' || notice.status === 'failed') &&
-      (latestAttempt === undefined || notice.revision > latestAttempt.revision)
-    ) {
-      latestAttempt = notice;
-    }
-  }
-  for (const notice of record.notices) {
-    const problem = noticeProblem(notice, notice === latestAttempt, record.status === 'open', clock);
+/** The notice problems of one line worth the team's attention today. */
+function noticeRows(entry: ReviewEntry, clock: ReviewClock): PlannedRow[] {
+  const rows: PlannedRow[] = [];
+  for (const notice of entry.notices) {
+    const problem = noticeProblem(notice, entry.status === 'open', clock);
     if (problem === undefined) continue;
     rows.push({
-      ...rowOf(record, clock, () => noticeWhy(notice, problem, record, clock)),
-      notice: {
-        revision: notice.revision,
-        kind: notice.kind,
-        learnedAt: notice.learnedAt,
-        deadline: notice.deadline,
-        status: notice.status,
-        sentAt: notice.sentAt,
-        delivery: notice.delivery,
-        problem,
-      },
+      ...ranked(entry, clock),
+      notice: { revision: notice.revision, problem, deadline: notice.deadline },
     });
   }
   return rows;
 }
 
 function noticeProblem(
-  notice: Notice,
-  isLatestAttempt: boolean,
+  notice: ReviewNotice,
   open: boolean,
   clock: ReviewClock,
 ): NoticeProblemKind | undefined {
@@ -410,7 +558,7 @@ function noticeProblem(
     return open && notice.deadline < clock.now ? 'unsentPastDeadline' : undefined;
   }
   // Failures stay listed while they are the latest news attempted on an open line.
-  if (isLatestAttempt && open) {
+  if (notice.latest && open) {
     if (notice.status === 'failed') return 'failed';
     if (notice.delivery === 'bounced') return 'bounced';
     if (notice.delivery === 'complained') return 'complained';
@@ -447,18 +595,83 @@ function noticeWhy(
   }
 }
 
-function closedRow(record: Backorder, clock: ReviewClock): PendingRow {
-  const closedAt = record.closedAt ?? clock.now;
-  const verb = record.closedAs === 'cancelled' ? 'Cancelled' : 'Shipped';
-  return rowOf(record, clock, () => `${verb} ${formatInstant(closedAt, clock.timeZone)}.`);
+// ---------------------------------------------------------------------------------------------
+// Rows
+
+/** A row as the plan ranks it: the line's entry and what its section orders by. */
+interface PlannedRow extends Ranked {
+  entry: ReviewEntry;
 }
 
-/** A row whose sentence is written only if the row makes the list. */
-type PendingRow = Omit<ReviewRow, 'why'> & { describe: () => string };
+/** What the sections order by: a planned row has it, and so does a written one. */
+type Ranked = Pick<
+  ReviewRow,
+  'backorderId' | 'daysLate' | 'daysPastOriginal' | 'slipCount' | 'escalationLevel' | 'nextActionAt'
+> & { notice?: { revision: number; problem: NoticeProblemKind; deadline: string } | undefined };
 
-function rowOf(record: Backorder, clock: ReviewClock, describe: () => string): PendingRow {
+function ranked(entry: ReviewEntry, clock: ReviewClock): PlannedRow {
+  return {
+    entry,
+    backorderId: backorderId(entry),
+    daysLate: daysBetween(entry.originalShipDate, entry.expectedShipDate),
+    daysPastOriginal: daysPast(entry, clock),
+    slipCount: entry.slipCount,
+    escalationLevel: entry.escalationLevel,
+  };
+}
+
+/** A listed row, written from the line's record. */
+function writeRow(
+  kind: ReviewSectionKind,
+  planned: PlannedRow,
+  record: Backorder,
+  clock: ReviewClock,
+): ReviewRow {
+  const row = rowOf(record, clock);
+  switch (kind) {
+    case 'nextActions': {
+      const due = planned.nextActionAt ?? clock.now;
+      const overdue = due <= clock.now;
+      return {
+        ...row,
+        nextActionAt: due,
+        why: `Next action ${overdue ? 'overdue since' : 'due'} ${formatInstant(due, clock.timeZone)}.`,
+      };
+    }
+    case 'notices': {
+      const notice = record.notices.find((candidate) => candidate.revision === planned.notice?.revision);
+      // Notices are only ever added to a record, so the planned one is there.
+      if (notice === undefined || planned.notice === undefined) {
+        throw new Error(`no notice ${planned.notice?.revision} on ${planned.backorderId}`);
+      }
+      const { problem } = planned.notice;
+      return {
+        ...row,
+        notice: {
+          revision: notice.revision,
+          kind: notice.kind,
+          learnedAt: notice.learnedAt,
+          deadline: notice.deadline,
+          status: notice.status,
+          sentAt: notice.sentAt,
+          delivery: notice.delivery,
+          problem,
+        },
+        why: noticeWhy(notice, problem, record, clock),
+      };
+    }
+    case 'closed': {
+      const closedAt = record.closedAt ?? clock.now;
+      const verb = record.closedAs === 'cancelled' ? 'Cancelled' : 'Shipped';
+      return { ...row, why: `${verb} ${formatInstant(closedAt, clock.timeZone)}.` };
+    }
+    default:
+      return { ...row, why: statusWhy(kind, record, clock) };
+  }
+}
+
+function rowOf(record: Backorder, clock: ReviewClock): Omit<ReviewRow, 'why'> {
   const { details } = record;
-  const original = dayOf(record.originalShipDate);
   return {
     backorderId: backorderId(record),
     orderId: record.orderId,
@@ -469,37 +682,36 @@ function rowOf(record: Backorder, clock: ReviewClock, describe: () => string): P
     supplier: details.supplier.name,
     originalShipDate: record.originalShipDate,
     expectedShipDate: record.expectedShipDate,
-    daysLate: dayOf(record.expectedShipDate) - original,
-    daysPastOriginal: clock.todayDay - original,
+    daysLate: daysBetween(record.originalShipDate, record.expectedShipDate),
+    daysPastOriginal: clock.todayDay - dayOf(record.originalShipDate),
     owner: { id: details.owner.id, name: details.owner.name },
     slipCount: record.slipCount,
     escalationLevel: record.escalationLevel,
-    describe,
   };
 }
 
 /**
- * Each backorder once, at its highest version: the open and closed queries run one after the
- * other, so a line closing in between can come back from both. Only the (short) closed list is
+ * Each line once, at its highest version: the open and closed queries run one after the other,
+ * so a line closing in between can come back from both. Only the (short) closed list is
  * indexed, so the open list streams through without a 100,000-entry map.
  */
-function* latestOfEach(open: Backorder[], closed: Backorder[]): Generator<Backorder> {
-  const closedById = new Map<string, Backorder>();
-  for (const record of closed) {
-    const id = backorderId(record);
+function* latestOfEach(open: ReviewEntry[], closed: ReviewEntry[]): Generator<ReviewEntry> {
+  const closedById = new Map<string, ReviewEntry>();
+  for (const entry of closed) {
+    const id = backorderId(entry);
     const seen = closedById.get(id);
-    if (seen === undefined || record.version > seen.version) closedById.set(id, record);
+    if (seen === undefined || entry.version > seen.version) closedById.set(id, entry);
   }
-  for (const record of open) {
+  for (const entry of open) {
     if (closedById.size > 0) {
-      const id = backorderId(record);
+      const id = backorderId(entry);
       const twin = closedById.get(id);
       if (twin !== undefined) {
-        if (twin.version >= record.version) continue;
+        if (twin.version >= entry.version) continue;
         closedById.delete(id);
       }
     }
-    yield record;
+    yield entry;
   }
   yield* closedById.values();
 }
@@ -507,10 +719,12 @@ function* latestOfEach(open: Backorder[], closed: Backorder[]): Generator<Backor
 // ---------------------------------------------------------------------------------------------
 // Ordering: most urgent first in every section, then by id so equal rows read in a fixed order.
 
-type Compare = (a: Omit<ReviewRow, 'why'>, b: Omit<ReviewRow, 'why'>) => number;
+type Compare = (a: Ranked, b: Ranked) => number;
 
 const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const byId: Compare = (a, b) => compareText(a.backorderId, b.backorderId);
+const byName = (a: { name: string; id: string }, b: { name: string; id: string }) =>
+  compareText(a.name, b.name) || compareText(a.id, b.id);
 const escalationRank = { vp: 2, manager: 1, none: 0 } as const;
 
 const ORDER: Record<ReviewSectionKind, Compare> = {
@@ -537,7 +751,7 @@ const PROBLEM_ORDER: NoticeProblemKind[] = [
   'complained',
   'sentLate',
 ];
-function problemRank(row: Omit<ReviewRow, 'why'>): number {
+function problemRank(row: Ranked): number {
   return row.notice ? PROBLEM_ORDER.indexOf(row.notice.problem) : PROBLEM_ORDER.length;
 }
 
@@ -546,7 +760,7 @@ class SectionBuilder {
   readonly #kind: ReviewSectionKind;
   readonly #limit: number;
   readonly #compare: Compare;
-  readonly #heap: PendingRow[] = [];
+  readonly #heap: PlannedRow[] = [];
   #total = 0;
 
   constructor(kind: ReviewSectionKind, limit: number, compare: Compare) {
@@ -555,7 +769,7 @@ class SectionBuilder {
     this.#compare = compare;
   }
 
-  offer(row: PendingRow): void {
+  offer(row: PlannedRow): void {
     this.#total += 1;
     const heap = this.#heap;
     if (heap.length < this.#limit) {
@@ -571,13 +785,8 @@ class SectionBuilder {
     }
   }
 
-  build(): ReviewSection {
-    return {
-      kind: this.#kind,
-      title: SECTION_TITLES[this.#kind],
-      total: this.#total,
-      rows: [...this.#heap].sort(this.#compare).map(({ describe, ...row }) => ({ ...row, why: describe() })),
-    };
+  build(): PlannedSection {
+    return { kind: this.#kind, total: this.#total, rows: [...this.#heap].sort(this.#compare) };
   }
 
   /** True when `i` is less urgent than `j` (belongs nearer the root). */
@@ -626,6 +835,11 @@ class SectionBuilder {
 /** Days since 1970-01-01 of a `YYYY-MM-DD` date. */
 function dayOf(date: string): number {
   return Math.floor(Date.parse(`${date}T00:00:00Z`) / MS_PER_DAY);
+}
+
+/** Calendar days from one `YYYY-MM-DD` date to another. */
+function daysBetween(from: string, to: string): number {
+  return dayOf(to) - dayOf(from);
 }
 
 function isTons(unit: string): boolean {
