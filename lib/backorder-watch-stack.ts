@@ -43,6 +43,11 @@ export interface BackorderWatchStackProps extends StackProps {
 const SAVE_RECORD: TableAccess = { actions: ['GetItem', 'PutItem', 'ConditionCheckItem'] };
 /** `save`/`update` that also keep the insight counters (`ADD` on counter items, in the same transaction). */
 const SAVE_COUNTED: TableAccess = { actions: ['GetItem', 'PutItem', 'ConditionCheckItem', 'UpdateItem'] };
+/** The review: open lines' entries (byReview), lines closed since the last one (byStatus), the listed records. */
+const READ_REVIEW: TableAccess = {
+  actions: ['GetItem', 'BatchGetItem', 'Query'],
+  indexes: ['byReview', 'byStatus'],
+};
 /** The text queue: queue (two Puts), read a person's queue (Query), mark texts (Update). */
 const TEXT_QUEUE: TableAction[] = ['PutItem', 'Query', 'UpdateItem', 'ConditionCheckItem'];
 
@@ -187,7 +192,7 @@ export class BackorderWatchStack extends Stack {
       this.workflow.grantHandOver(starter.function);
 
     const review = fn('Review', 'lambdas/handlers/review.ts', 'The morning review for operators', api);
-    review.bindTable(this.store.table, { actions: ['GetItem', 'Query'], indexes: ['byStatus'] });
+    review.bindTable(this.store.table, READ_REVIEW);
     const insights = fn('Insights', 'lambdas/handlers/insights.ts', 'Backorder insights', api);
     insights.bindTable(this.store.table, { actions: ['Query'] });
     const safetyStock = fn(
@@ -227,7 +232,7 @@ export class BackorderWatchStack extends Stack {
       logRetention: settings.logRetention,
       environment: { METRICS_NAMESPACE: metricsNamespace, PUBLIC_BASE_URL: publicBaseUrl },
     });
-    digest.bindTable(this.store.table, { actions: ['GetItem', 'PutItem', 'Query'], indexes: ['byStatus'] });
+    digest.bindTable(this.store.table, { ...READ_REVIEW, actions: [...READ_REVIEW.actions, 'PutItem'] });
     this.messaging.grantSendEmail(digest.function);
     new MorningReview(this, 'MorningReview', {
       digest: digest.function,
