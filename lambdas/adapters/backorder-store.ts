@@ -15,7 +15,15 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { Backorder } from '#domain/backorder.ts';
-import { type CounterRow, type CounterUpdate, counterItemKey, counterRangeKeys } from '#domain/insights.ts';
+import {
+  type CounterRow,
+  type CounterShardRow,
+  type CounterUpdate,
+  counterItemKey,
+  counterRangeKeys,
+  counterShard,
+  sumShards,
+} from '#domain/insights.ts';
 
 /** What the insight counters must add when a record goes from `before` to `after`. */
 export type CounterChanges = (before: Backorder | undefined, after: Backorder) => CounterUpdate[];
@@ -215,7 +223,7 @@ export class BackorderStore {
     }
   }
 
-  /** The insight counters of the periods `from`..`to` (`YYYY-MM`), in one Query. */
+  /** The insight counters of the periods `from`..`to` (`YYYY-MM`), their shards summed, in one Query. */
   async counters(from: string, to: string): Promise<CounterRow[]> {
     const range = counterRangeKeys(from, to);
     const items = await this.queryAll({
@@ -223,12 +231,12 @@ export class BackorderStore {
       KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
       ExpressionAttributeValues: { ':pk': range.pk, ':from': range.from, ':to': range.to },
     });
-    const rows: CounterRow[] = [];
+    const shards: CounterShardRow[] = [];
     for (const item of items) {
-      const { pk: _pk, sk: _sk, period, dimension, key, label, ...fields } = item;
-      rows.push({ period, dimension, key, label, fields } as CounterRow);
+      const { pk: _pk, sk: _sk, period, dimension, key, label, labelAt, ...fields } = item;
+      shards.push({ period, dimension, key, label, labelAt, fields } as CounterShardRow);
     }
-    return rows;
+    return sumShards(shards);
   }
 
   /**
@@ -372,6 +380,7 @@ export class BackorderStore {
   }
 
   private counterItems(previous: Backorder | undefined, record: Backorder) {
+    const shard = counterShard(record);
     return (this.counterChanges?.(previous, record) ?? []).map((update) => {
       const names: Record<string, string> = { '#period': 'period', '#dimension': 'dimension', '#key': 'key' };
       const values: Record<string, unknown> = {
@@ -386,14 +395,17 @@ export class BackorderStore {
       });
       let set = 'SET #period = :period, #dimension = :dimension, #key = :key';
       if (update.label !== undefined) {
+        // Shards may hold different names after a rename: readers take the one of the newest news.
         names['#label'] = 'label';
+        names['#labelAt'] = 'labelAt';
         values[':label'] = update.label;
-        set += ', #label = :label';
+        values[':labelAt'] = record.lastEventAt;
+        set += ', #label = :label, #labelAt = :labelAt';
       }
       return {
         Update: {
           TableName: this.tableName,
-          Key: counterItemKey(update.period, update.dimension, update.key),
+          Key: counterItemKey(update.period, update.dimension, update.key, shard),
           UpdateExpression: adds.length > 0 ? `${set} ADD ${adds.join(', ')}` : set,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,

@@ -324,17 +324,75 @@ function compareDeltas(a: CounterDelta, b: CounterDelta): number {
 // Storage layout (a recommendation the store can take as is)
 
 /**
- * The recommended item key of a counter in the single backorder table: every counter under one
- * partition, sorted by period first, so any range of periods — current and previous together —
- * is one `Query` (`pk = :pk AND sk BETWEEN :from AND :to`, see {@link counterRangeKeys}).
+ * How many items each counter is spread over. A counter (a month's total, a mill) is shared by
+ * every line it counts, and DynamoDB cancels a transaction that touches an item another
+ * transaction is writing (`TransactionConflict`): with one item per counter, concurrent events
+ * for *different* lines would contend. Each line writes to one shard of its own
+ * ({@link counterShard}), so two lines meet on an item once in {@link COUNTER_SHARDS}; readers
+ * sum the shards ({@link sumShards}) from the same single Query. Only shards written exist.
+ */
+export const COUNTER_SHARDS = 32;
+
+/**
+ * The shard of a line's counts: FNV-1a of its key, so the same line always lands on the same
+ * shard and its later corrections (−1 here, +1 there) cancel within the item it added to.
+ */
+export function counterShard(line: { orderId: string; lineId: string }): number {
+  const text = `${line.orderId}\u0000${line.lineId}`;
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < text.length; index++) {
+    hash = Math.imul(hash ^ text.charCodeAt(index), 0x01000193);
+  }
+  return (hash >>> 0) % COUNTER_SHARDS;
+}
+
+/**
+ * The recommended item key of one shard of a counter in the single backorder table: every
+ * counter under one partition, sorted by period first, so any range of periods — current and
+ * previous together — is one `Query` (`pk = :pk AND sk BETWEEN :from AND :to`, see
+ * {@link counterRangeKeys}).
  */
 export function counterItemKey(
   period: string,
   dimension: CounterDimension,
   key: string,
+  shard: number,
 ): { pk: string; sk: string } {
-  // The key is the rest of the string, whatever it holds: nothing after it needs parsing.
-  return { pk: COUNTER_PARTITION, sk: `${period}#${dimension}#${key}` };
+  // The key may hold any text; the fixed-width shard after it keeps every sort key unique.
+  return { pk: COUNTER_PARTITION, sk: `${period}#${dimension}#${key}#${String(shard).padStart(2, '0')}` };
+}
+
+/** One counter item as stored: a shard's share of a counter, and how new its label is. */
+export interface CounterShardRow extends CounterRow {
+  /** The `lastEventAt` of the record that last set `label` on this shard. */
+  labelAt?: string;
+}
+
+/**
+ * The counters the shards add up to: one row per (period, dimension, key), every field summed,
+ * the label of the shard with the newest news. Items written before sharding (no shard in the
+ * key) are summed like any shard.
+ */
+export function sumShards(shards: Iterable<CounterShardRow>): CounterRow[] {
+  const rows = new Map<string, CounterShardRow>();
+  for (const shard of shards) {
+    const id = `${shard.period}\u0000${shard.dimension}\u0000${shard.key}`;
+    const row = rows.get(id);
+    if (!row) {
+      rows.set(id, { ...shard, fields: { ...shard.fields } });
+      continue;
+    }
+    for (const [field, amount] of Object.entries(shard.fields))
+      row.fields[field] = (row.fields[field] ?? 0) + amount;
+    if (
+      shard.label !== undefined &&
+      (row.label === undefined || (shard.labelAt ?? '') > (row.labelAt ?? ''))
+    ) {
+      row.label = shard.label;
+      row.labelAt = shard.labelAt;
+    }
+  }
+  return [...rows.values()].map(({ labelAt: _labelAt, ...row }) => row);
 }
 
 /** The partition every counter item lives in. */

@@ -3,11 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { type Applied, applyEvent, type Backorder, NotADelayError } from '#domain/backorder.ts';
 import type { BackorderEvent, DelayedData } from '#domain/events.ts';
 import {
+  COUNTER_SHARDS,
   type CounterDelta,
   type CounterRow,
   counterDeltas,
   counterItemKey,
   counterRangeKeys,
+  counterShard,
   countersOf,
   daysLateBucket,
   groupDeltas,
@@ -15,6 +17,7 @@ import {
   monthOf,
   previousRange,
   sumCounters,
+  sumShards,
 } from '#domain/insights.ts';
 import { parseOrganisationConfig } from '#domain/organisation.ts';
 import { fulfil } from '#domain/planner.ts';
@@ -763,11 +766,11 @@ describe('the counter item layout', () => {
     // Prepare
     const { from, to } = counterRangeKeys('2026-02', '2026-03');
     const keys = [
-      counterItemKey('2026-01', 'total', 'all'),
-      counterItemKey('2026-02', 'customer', 'C-1'),
-      counterItemKey('2026-03', 'productMill', productMillKeyOf('Plate 3/8"', 'MILL-7')),
-      counterItemKey('2026-03', 'total', 'all'),
-      counterItemKey('2026-04', 'customer', 'C-1'),
+      counterItemKey('2026-01', 'total', 'all', 0),
+      counterItemKey('2026-02', 'customer', 'C-1', 7),
+      counterItemKey('2026-03', 'productMill', productMillKeyOf('Plate 3/8"', 'MILL-7'), 31),
+      counterItemKey('2026-03', 'total', 'all', 12),
+      counterItemKey('2026-04', 'customer', 'C-1', 0),
     ];
 
     // Act: the BETWEEN condition of a Query.
@@ -775,11 +778,53 @@ describe('the counter item layout', () => {
 
     // Assess
     expect(hits).toEqual([
-      '2026-02#customer#C-1',
-      '2026-03#productMill#Plate%203%2F8%22/MILL-7',
-      '2026-03#total#all',
+      '2026-02#customer#C-1#07',
+      '2026-03#productMill#Plate%203%2F8%22/MILL-7#31',
+      '2026-03#total#all#12',
     ]);
     expect(new Set(keys.map((key) => key.pk))).toEqual(new Set(['INSIGHTS']));
+  });
+
+  it('gives each line one shard of its own, and spreads lines over every shard', () => {
+    const lines = Array.from({ length: 2_000 }, (_, index) => ({ orderId: `SO-${index}`, lineId: '1' }));
+    const shards = lines.map(counterShard);
+
+    // Pinned: a line's corrections cancel in the shard it added to, deployment after deployment.
+    expect(counterShard({ orderId: 'SO-10042', lineId: '3' })).toBe(14);
+    expect(counterShard({ orderId: 'SO-10042', lineId: '4' })).toBe(7);
+    expect(new Set(shards)).toEqual(new Set(Array.from({ length: COUNTER_SHARDS }, (_, shard) => shard)));
+    // Roughly even (2,000 / 32 = 62.5 a shard): no shard a hot spot.
+    const sizes = Object.values(Object.groupBy(shards, (shard) => shard)).map((group) => group?.length ?? 0);
+    expect(Math.max(...sizes)).toBeLessThan(100);
+  });
+
+  it('sums the shards of each counter exactly, the newest news naming it', () => {
+    const shard = (fields: Record<string, number>, label?: string, labelAt?: string) => ({
+      period: '2026-03',
+      dimension: 'mill' as const,
+      key: 'MILL-7',
+      label,
+      labelAt,
+      fields,
+    });
+    const rows = sumShards([
+      // Written before counters had shards: no label time.
+      shard({ backorders: 2, tons: 1.5 }, 'Gulf Coast Steel'),
+      shard({ backorders: 3, slips: 4 }, 'Gulf Coast Steel Mill', '2026-03-10T15:00:00.000Z'),
+      shard({ backorders: -1, 'value:USD': 250 }, 'Gulf Coast Steel', '2026-03-09T15:00:00.000Z'),
+      { ...shard({ backorders: 1 }), key: 'MILL-2' },
+    ]);
+
+    expect(rows).toEqual([
+      {
+        period: '2026-03',
+        dimension: 'mill',
+        key: 'MILL-7',
+        label: 'Gulf Coast Steel Mill',
+        fields: { backorders: 4, tons: 1.5, slips: 4, 'value:USD': 250 },
+      },
+      { period: '2026-03', dimension: 'mill', key: 'MILL-2', label: undefined, fields: { backorders: 1 } },
+    ]);
   });
 });
 
