@@ -296,7 +296,7 @@ export function render(results: BenchResults): string {
   if (scale) {
     out.push(
       '',
-      `4. Scale: ${scale.backorders.toLocaleString('en-US')} open backorders (${scale.recordBytes} B records), seeded in ${scale.seedSeconds.toFixed(0)} s`,
+      `4. Scale: ${scale.backorders.toLocaleString('en-US')} open backorders (${scale.recordBytes} B records, ${scale.entryBytes} B review entries), seeded in ${scale.seedSeconds.toFixed(0)} s`,
     );
     const review = scale.morningReview;
     out.push(
@@ -325,7 +325,7 @@ export function render(results: BenchResults): string {
             ratio(review.ms / scale.getItem.ms),
             review.readUnits,
             ratio(review.readUnits / scale.getItem.readUnits),
-            `query ${ms(review.queryMs)} (${review.queryPages} pages) + build ${ms(review.buildMs)}; ${review.scans} scans`,
+            `entries ${ms(review.queryMs)} (${review.queryPages} pages) + ${review.listed} records ${ms(review.recordsMs)} + build ${ms(review.buildMs)}; ${review.scans} scans`,
           ],
         ],
       ),

@@ -1,10 +1,9 @@
-import { isDeepStrictEqual } from 'node:util';
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { BackorderStore } from '#adapters/backorder-store.ts';
+import { BackorderStore, recordItem } from '#adapters/backorder-store.ts';
 import { loadOrganisation } from '#adapters/organisation.ts';
-import { applyEvent, type Backorder } from '#domain/backorder.ts';
-import { buildMorningReview } from '#domain/review.ts';
+import { applyEvent, type Backorder, backorderId } from '#domain/backorder.ts';
+import { planMorningReview, renderMorningReview, reviewEntry } from '#domain/review.ts';
 import { createTablesFromTemplate } from '#local/dynamodb.ts';
 import { localClientConfig } from '#local/http-service.ts';
 import { synthesizeLocalTemplate } from '#local/synth.ts';
@@ -17,28 +16,37 @@ import { bundledConfigFile, CONFIG_FILE, median, pool } from './support.ts';
  * operators' screens and the morning review make, timed and metered, as ratios to one GetItem
  * round trip measured the same way in the same run.
  *
- * Records are made by the domain's own reducer (`applyEvent`), and written in the item layout of
- * lambdas/adapters/backorder-store.ts with BatchWriteItem (a transaction per record would take
- * the better part of an hour). The layout is checked first: one record is saved through
- * `BackorderStore.save` and its item must equal the bench's item for the same record.
+ * Records are made by the domain's own reducer (`applyEvent`), and written as the items
+ * `BackorderStore` writes (its `recordItem`) with BatchWriteItem: a transaction per record would
+ * take the better part of an hour.
  */
 
 export interface ScaleResult {
   backorders: number;
   seedSeconds: number;
   recordBytes: number;
+  /** The line's item in the byReview index, what the review reads per open line. */
+  entryBytes: number;
   getItem: { ms: number; readUnits: number };
   openListFirstPage: { ms: number; readUnits: number; items: number };
+  /** The review handler's reads and build: entries of every open line, then the listed records. */
   morningReview: {
     ms: number;
+    /** Reading the entries (byReview) and the lines closed since (byStatus). */
     queryMs: number;
+    /** Planning, then writing the listed rows. */
     buildMs: number;
+    /** Reading the listed records (BatchGetItem). */
+    recordsMs: number;
     readUnits: number;
     queryPages: number;
+    /** Entries read: one per open line. */
     records: number;
+    /** Whole records read for the listed rows. */
+    listed: number;
     scans: number;
   };
-  /** Read time per open record for a whole-index read, ms: what a 15-minute poller would pay. */
+  /** Read time per open record for a whole-record read of the status index, ms: what a 15-minute poller would pay. */
   pollMsPerRecord: number;
   /** Read units per open record for a whole-index read. */
   pollReadUnitsPerRecord: number;
@@ -57,27 +65,14 @@ function random(seed: number): () => number {
 
 const DAY = 86_400_000;
 /**
- * Items per Query page of the review's read. DynamoDB Local slows down more than linearly with
+ * Items per Query page of the poller's read. DynamoDB Local slows down more than linearly with
  * the size of a page of nested items (a full 1 MB page of records takes seconds), which AWS does
  * not; pages of 1,000 keep the emulator linear and cost AWS the same read units.
  */
-const REVIEW_PAGE = 1_000;
+const POLL_PAGE = 1_000;
+/** The poller's per-record cost is measured over this many records: it grows linearly. */
+const POLL_SAMPLE = 10_000;
 const NOW = Date.parse('2026-06-02T12:25:00Z'); // a Tuesday, 07:25 in Chicago: the review's hour
-
-/** The item BackorderStore writes for a record (lambdas/adapters/backorder-store.ts, recordItem). */
-function recordItem(record: Backorder): Record<string, unknown> {
-  const pk = `BACKORDER#${encodeURIComponent(record.orderId)}#${encodeURIComponent(record.lineId)}`;
-  return {
-    pk,
-    sk: 'RECORD',
-    version: record.version,
-    statusKey: `STATUS#${record.status}`,
-    statusSort: `${record.openedAt}#${pk}`,
-    ownerKey: record.status === 'open' ? `OWNER#${record.details.owner.id}` : undefined,
-    nextActionAt: record.status === 'open' ? record.nextActionAt : undefined,
-    record,
-  };
-}
 
 function makeRecords(count: number): Backorder[] {
   const { policy } = loadOrganisation(bundledConfigFile(new Date(NOW)));
@@ -155,36 +150,12 @@ export async function scaleBench(options: {
     const first = records[0];
     if (!first) throw new Error('no records');
 
-    // The layout check: the store's own item for the first record equals the bench's.
-    const store = new BackorderStore(direct, tableName);
-    await store.save({
-      record: first,
-      changed: true,
-      timeline: {
-        occurredAt: first.openedAt,
-        receivedAt: first.openedAt,
-        type: 'backorder.delayed',
-        result: 'opened',
-        id: 'layout-check',
-        summary: 'layout check',
-      },
-    });
     const documents = DynamoDBDocumentClient.from(direct, {
       marshallOptions: { removeUndefinedValues: true },
     });
-    const saved = await documents.send(
-      new GetCommand({ TableName: tableName, Key: { pk: recordItem(first).pk, sk: 'RECORD' } }),
-    );
-    const ours = JSON.parse(JSON.stringify(recordItem(first))) as unknown;
-    if (!isDeepStrictEqual(saved.Item, ours)) {
-      throw new Error(
-        'the bench item layout no longer matches BackorderStore: update recordItem in bench/scale.ts',
-      );
-    }
-
     const seedStarted = performance.now();
     const batches: Backorder[][] = [];
-    for (let index = 1; index < records.length; index += 25) batches.push(records.slice(index, index + 25));
+    for (let index = 0; index < records.length; index += 25) batches.push(records.slice(index, index + 25));
     await pool(batches, 6, async (batch) => {
       let requests: Array<{ PutRequest: { Item: Record<string, unknown> } }> | undefined = batch.map(
         (record) => ({
@@ -206,6 +177,11 @@ export async function scaleBench(options: {
     );
     const { marshall } = await import('@aws-sdk/util-dynamodb');
     const recordBytes = raw.Item ? itemSize(marshall(raw.Item, { removeUndefinedValues: true }) as Item) : 0;
+    // What the byReview index holds for the same line: its keys and the entry.
+    const { pk, sk, reviewShard, review } = raw.Item ?? {};
+    const entryBytes = itemSize(
+      marshall({ pk, sk, reviewShard, review }, { removeUndefinedValues: true }) as Item,
+    );
 
     const measure = async <T>(work: () => Promise<T>) => {
       const before = meter.totals();
@@ -235,31 +211,47 @@ export async function scaleBench(options: {
       items: lists[0]?.value.items.length ?? 0,
     };
 
-    // The morning review: every open record from the byStatus index (paged, never a scan), then the build.
-    // Once: at 100,000 records the read alone takes DynamoDB Local a minute or more.
+    // The poller's whole-record read of the status index, per record, over a sample of it.
+    const poll = await measure(async () => {
+      let read = 0;
+      let cursor: string | undefined;
+      do {
+        const page = await meteredStore.list('open', { limit: POLL_PAGE, cursor });
+        read += page.items.length;
+        cursor = page.cursor;
+      } while (cursor && read < POLL_SAMPLE);
+      return read;
+    });
+
+    // The morning review as its handler reads it: every open line's entry (byReview, its shards in
+    // parallel) and the lines closed since, the plan, then the listed records, then the rows.
+    // Once: it is the figure, and the two cores are shared.
     const reviews = [];
     for (let attempt = 0; attempt < 1; attempt++) {
       const before = meter.totals();
       const started = performance.now();
-      const open: Backorder[] = [];
-      let cursor: string | undefined;
-      let pages = 0;
-      do {
-        const page = await meteredStore.list('open', { limit: REVIEW_PAGE, cursor });
-        open.push(...page.items);
-        cursor = page.cursor;
-        pages += 1;
-      } while (cursor);
+      const lastReviewAt = new Date(NOW - DAY);
+      const [open, closed] = await Promise.all([
+        meteredStore.openReviewEntries(),
+        meteredStore.closedSince(lastReviewAt),
+      ]);
       const queried = performance.now();
       const organisation = loadOrganisation(bundledConfigFile(new Date(NOW)));
-      const review = buildMorningReview({
+      const plan = planMorningReview({
         open,
-        closedSince: [],
-        lastReviewAt: new Date(NOW - DAY),
+        closedSince: closed.map(reviewEntry),
+        lastReviewAt,
         now: new Date(NOW),
         calendar: organisation.calendar,
         vpAfterDays: organisation.config.escalation.vpAfterDaysPastOriginal,
       });
+      const planned = performance.now();
+      const listed = await meteredStore.getMany(plan.listed);
+      const fetched = performance.now();
+      const review = renderMorningReview(
+        plan,
+        new Map(listed.map((record) => [backorderId(record), record])),
+      );
       const built = performance.now();
       const used = meterDelta(meter.totals(), before);
       if (review.totals.open !== records.length) {
@@ -268,10 +260,12 @@ export async function scaleBench(options: {
       reviews.push({
         ms: built - started,
         queryMs: queried - started,
-        buildMs: built - queried,
+        buildMs: planned - queried + (built - fetched),
+        recordsMs: fetched - planned,
         readUnits: used.readUnits,
-        queryPages: pages,
+        queryPages: used.byOperation.Query?.requests ?? 0,
         records: open.length,
+        listed: listed.length,
         scans: used.byOperation.Scan?.requests ?? 0,
       });
     }
@@ -281,11 +275,12 @@ export async function scaleBench(options: {
       backorders: records.length,
       seedSeconds,
       recordBytes,
+      entryBytes,
       getItem,
       openListFirstPage,
       morningReview: middle,
-      pollMsPerRecord: middle.queryMs / middle.records,
-      pollReadUnitsPerRecord: middle.readUnits / middle.records,
+      pollMsPerRecord: poll.ms / poll.value,
+      pollReadUnitsPerRecord: poll.used.readUnits / poll.value,
     };
   } finally {
     metered.destroy();

@@ -7,7 +7,15 @@ import { now } from '#adapters/clock.ts';
 import { requireEnv } from '#adapters/environment.ts';
 import { Mailer } from '#adapters/mailer.ts';
 import { loadOrganisation, type Organisation } from '#adapters/organisation.ts';
-import { buildMorningReview, isReviewDay, type MorningReview, renderReviewEmail } from '#domain/review.ts';
+import { backorderId } from '#domain/backorder.ts';
+import {
+  isReviewDay,
+  type MorningReview,
+  planMorningReview,
+  renderMorningReview,
+  renderReviewEmail,
+  reviewEntry,
+} from '#domain/review.ts';
 import { httpErrors } from '#http/middleware.ts';
 import { html, json } from '#http/responses.ts';
 
@@ -26,15 +34,23 @@ async function review(deps: ReviewDependencies, since?: Date): Promise<MorningRe
   const at = deps.now();
   const lastReviewAt =
     since ?? (await deps.store.lastReviewAt()) ?? new Date(at.getTime() - FIRST_REVIEW_LOOKBACK_MS);
-  const [open, closedSince] = await Promise.all([deps.store.allOpen(), deps.store.closedSince(lastReviewAt)]);
-  return buildMorningReview({
+  const [open, closed] = await Promise.all([
+    deps.store.openReviewEntries(),
+    deps.store.closedSince(lastReviewAt),
+  ]);
+  const plan = planMorningReview({
     open,
-    closedSince,
+    closedSince: closed.map(reviewEntry),
     lastReviewAt,
     now: at,
     calendar: deps.organisation.calendar,
     vpAfterDays: deps.organisation.config.escalation.vpAfterDaysPastOriginal,
   });
+  // Only the listed lines are read whole: at most 8 × rowsPerSection records.
+  const records = new Map(closed.map((record) => [backorderId(record), record]));
+  const unread = plan.listed.filter((entry) => records.get(backorderId(entry))?.version !== entry.version);
+  for (const record of await deps.store.getMany(unread)) records.set(backorderId(record), record);
+  return renderMorningReview(plan, records);
 }
 
 function company(deps: ReviewDependencies) {
