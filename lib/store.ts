@@ -43,13 +43,6 @@ export class Store extends Construct {
       sortKey: { name: 'statusSort', type: AttributeType.STRING },
       projectionType: ProjectionType.ALL,
     });
-    // Sparse: only open backorders carry ownerKey, so the morning review reads each owner's queue.
-    this.table.addGlobalSecondaryIndex({
-      indexName: 'byOwner',
-      partitionKey: { name: 'ownerKey', type: AttributeType.STRING },
-      sortKey: { name: 'nextActionAt', type: AttributeType.STRING },
-      projectionType: ProjectionType.ALL,
-    });
     // Sparse: each open backorder's review entry (~200 bytes), so the morning review reads those
     // rather than 1.2 KB records. Sharded keys (`OPEN#0`…`OPEN#7`) are read in parallel; sorted by
     // `pk`, which DynamoDB Local pages a third faster than a key-only index.

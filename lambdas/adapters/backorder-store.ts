@@ -512,9 +512,6 @@ export function recordItem(record: Backorder): Record<string, unknown> {
     statusKey: `STATUS#${record.status}`,
     // Open lines sort by when they opened, closed ones by when they closed (the review reads both).
     statusSort: `${record.status === 'open' ? record.openedAt : (record.closedAt ?? record.openedAt)}#${key.pk}`,
-    // Sparse index: only open backorders sit in their owner's queue.
-    ownerKey: record.status === 'open' ? `OWNER#${record.details.owner.id}` : undefined,
-    nextActionAt: record.status === 'open' ? record.nextActionAt : undefined,
     // Sparse too: the byReview index holds only open backorders, written in the record's own put.
     reviewShard: record.status === 'open' ? `OPEN#${reviewShard(key.pk)}` : undefined,
     review: record.status === 'open' ? encodeReviewEntry(reviewEntry(record)) : undefined,

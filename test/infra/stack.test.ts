@@ -88,7 +88,7 @@ describe('the backorder table', () => {
       SSESpecification: { SSEEnabled: true },
       GlobalSecondaryIndexes: Match.arrayWith([
         Match.objectLike({ IndexName: 'byStatus' }),
-        Match.objectLike({ IndexName: 'byOwner' }),
+        Match.objectLike({ IndexName: 'byReview' }),
       ]),
     });
   });
