@@ -148,11 +148,17 @@ export function formRows(record: Backorder, notice: Notice): AlternativeRow[] {
 export function parseReviewForm(form: URLSearchParams): ReviewForm {
   const action = form.get('action');
   const rows: AlternativeRow[] = [];
+  // Every posted row is read (the body's size bounds them), so none is dropped unseen.
   for (let index = 0; form.has(`description-${index}`) || form.has(`id-${index}`); index++) {
-    if (index >= MAX_ALTERNATIVES + BLANK_ROWS) break;
-    const row = Object.fromEntries(
-      FIELDS.map((field) => [field, (form.get(`${field}-${index}`) ?? '').trim()]),
-    ) as unknown as AlternativeRow;
+    const field = (name: RowField) => (form.get(`${name}-${index}`) ?? '').trim();
+    const row: AlternativeRow = {
+      id: field('id'),
+      description: field('description'),
+      shipDate: field('shipDate'),
+      price: field('price'),
+      currency: field('currency'),
+      per: field('per'),
+    };
     if (form.get(`remove-${index}`) !== null) continue;
     if (!row.id && !row.description && !row.shipDate && !row.price) continue;
     rows.push(row);

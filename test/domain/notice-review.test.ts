@@ -186,7 +186,7 @@ describe('the review form', () => {
   it('refuses more than twenty alternatives', () => {
     const rows = Object.assign(
       {},
-      ...Array.from({ length: 21 }, (_, index) =>
+      ...Array.from({ length: 25 }, (_, index) =>
         row(index, { id: `X${index}`, description: 'x', shipDate: '2026-03-12' }),
       ),
     );
