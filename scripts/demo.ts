@@ -218,7 +218,8 @@ class Week {
       marine: this.order('SO-20468'),
     };
 
-    await this.delay(this.at(0, '08:10'), {
+    // The coil line is reported twice: late, then later again, with the same stock alternative.
+    const coil = (expectedInDays: number, reason: string, alternativeInDays: number) => ({
       orderId: so.coil,
       lineId: '1',
       customer: customers.loneStar,
@@ -226,19 +227,21 @@ class Week {
       quantity: { amount: 40, unit: 'ton' },
       supplier: mills.gulfCoast,
       originalShipDate: this.date(-5),
-      expectedShipDate: this.date(4),
-      reason: { code: 'MILL_SCHEDULE', text: 'The mill moved our coil campaign to next week' },
+      expectedShipDate: this.date(expectedInDays),
+      reason: { code: 'MILL_SCHEDULE' as const, text: reason },
       owner: owners.dana,
       alternatives: [
         {
           id: 'ALT-1',
           description: '3/16" HRC 48" from our Houston stock',
-          shipDate: this.date(1),
+          shipDate: this.date(alternativeInDays),
           priceDelta: { amount: 14, currency: 'USD', per: 'ton' },
         },
       ],
       orderValue: { amount: 36_800, currency: 'USD' },
     });
+
+    await this.delay(this.at(0, '08:10'), coil(4, 'The mill moved our coil campaign to next week', 1));
 
     await this.delay(this.at(0, '10:40'), {
       orderId: so.plate,
@@ -284,27 +287,7 @@ class Week {
 
     await this.decide(this.at(1, '14:30'), customers.prairieAg, so.plate, 'ALT-1');
 
-    await this.delay(this.at(2, '11:05'), {
-      orderId: so.coil,
-      lineId: '1',
-      customer: customers.loneStar,
-      item: { sku: 'HRC-0188-48', description: '3/16" HRC 48" x 96"', product: 'Hot-rolled coil' },
-      quantity: { amount: 40, unit: 'ton' },
-      supplier: mills.gulfCoast,
-      originalShipDate: this.date(-5),
-      expectedShipDate: this.date(11),
-      reason: { code: 'MILL_SCHEDULE', text: 'The mill pushed the coil campaign again' },
-      owner: owners.dana,
-      alternatives: [
-        {
-          id: 'ALT-1',
-          description: '3/16" HRC 48" from our Houston stock',
-          shipDate: this.date(3),
-          priceDelta: { amount: 14, currency: 'USD', per: 'ton' },
-        },
-      ],
-      orderValue: { amount: 36_800, currency: 'USD' },
-    });
+    await this.delay(this.at(2, '11:05'), coil(11, 'The mill pushed the coil campaign again', 3));
 
     await this.delay(this.at(3, '16:20'), {
       orderId: so.marine,
