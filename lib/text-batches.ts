@@ -1,10 +1,7 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
   DefinitionBody,
-  JitterType,
-  LogLevel,
   StateMachine,
   StateMachineType,
   Wait,
@@ -13,6 +10,7 @@ import {
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { acknowledge, acknowledgeWildcardResource } from '#lib/nag.ts';
+import { transientRetry, transitionLogs } from '#lib/state-machine-parts.ts';
 
 export interface TextBatchesProps {
   /** Sends what is queued for one person as one text. */
@@ -35,19 +33,14 @@ export class TextBatches extends Construct {
       payloadResponseOnly: true,
       retryOnServiceExceptions: false,
     });
-    send.addRetry({
-      errors: [
+    send.addRetry(
+      transientRetry([
         'TransientDeliveryError',
         'TransactionCanceledException',
         'Lambda.ServiceException',
         'Lambda.TooManyRequestsException',
-      ],
-      interval: Duration.seconds(2),
-      backoffRate: 2,
-      maxAttempts: 8,
-      maxDelay: Duration.minutes(5),
-      jitterStrategy: JitterType.FULL,
-    });
+      ]),
+    );
     const window = new Wait(this, 'Wait for the window to close', {
       time: WaitTime.timestampPath('$.flushAt'),
     });
@@ -55,14 +48,7 @@ export class TextBatches extends Construct {
       stateMachineType: StateMachineType.STANDARD,
       definitionBody: DefinitionBody.fromChainable(window.next(send)),
       tracingEnabled: true,
-      logs: {
-        destination: new LogGroup(this, 'Logs', {
-          retention: props.logRetention ?? RetentionDays.ONE_MONTH,
-          removalPolicy: RemovalPolicy.DESTROY,
-        }),
-        level: LogLevel.ALL,
-        includeExecutionData: false,
-      },
+      logs: transitionLogs(this, props.logRetention),
     });
     acknowledge(
       this.stateMachine.role,

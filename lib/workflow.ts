@@ -1,14 +1,12 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import { Grant } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
   Choice,
   Condition,
   DefinitionBody,
   Fail,
-  JitterType,
-  LogLevel,
   StateMachine,
   StateMachineType,
   Succeed,
@@ -19,6 +17,7 @@ import {
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { acknowledge, acknowledgeWildcardResource } from '#lib/nag.ts';
+import { transientRetry, transitionLogs } from '#lib/state-machine-parts.ts';
 
 export interface WorkflowProps {
   /** Performs what is due for one backorder generation and says when to wake next. */
@@ -68,22 +67,16 @@ export class Workflow extends Construct {
         'stateMachineArn.$': '$$.StateMachine.Id',
       }),
     });
-    // Throttled SES/SNS, a lost race on the record and Lambda's own hiccups pass with time.
-    act.addRetry({
-      errors: [
+    act.addRetry(
+      transientRetry([
         'TransientDeliveryError',
         'VersionConflictError',
         'Lambda.ServiceException',
         'Lambda.AWSLambdaException',
         'Lambda.SdkClientException',
         'Lambda.TooManyRequestsException',
-      ],
-      interval: Duration.seconds(2),
-      backoffRate: 2,
-      maxAttempts: 8,
-      maxDelay: Duration.minutes(5),
-      jitterStrategy: JitterType.FULL,
-    });
+      ]),
+    );
     // Anything else (a crash, a timeout) gets one more try before it is reported.
     act.addRetry({ errors: ['States.ALL'], interval: Duration.seconds(10), maxAttempts: 1 });
     act.addCatch(recordFailure, { errors: ['States.ALL'], resultPath: '$.error' });
@@ -98,16 +91,7 @@ export class Workflow extends Construct {
       stateMachineType: StateMachineType.STANDARD,
       definitionBody: DefinitionBody.fromChainable(act.next(more)),
       tracingEnabled: true,
-      logs: {
-        destination: new LogGroup(this, 'Logs', {
-          retention: props.logRetention ?? RetentionDays.ONE_MONTH,
-          removalPolicy: RemovalPolicy.DESTROY,
-        }),
-        // Every state transition, but never its data: inputs and outputs are backorder keys and
-        // wake-up times today, and must not become customer details tomorrow.
-        level: LogLevel.ALL,
-        includeExecutionData: false,
-      },
+      logs: transitionLogs(this, props.logRetention),
     });
 
     this.grantContinuation(props.step, stateMachineName);
