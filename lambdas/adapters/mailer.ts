@@ -1,4 +1,4 @@
-import { type SESv2Client, SESv2ServiceException, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import { SESv2Client, SESv2ServiceException, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import type { RenderedEmail } from '#domain/messages.ts';
 
 /** SES refused the message for good (a rejected or unverified address): retrying will not help. */
@@ -35,6 +35,11 @@ export class Mailer {
     this.client = client;
     this.from = from;
     this.configurationSetName = configurationSetName;
+  }
+
+  /** A mailer on the Lambda's SES client, tracking through `SES_CONFIGURATION_SET` when set. */
+  static fromEnvironment(from: string): Mailer {
+    return new Mailer(new SESv2Client({}), from, process.env.SES_CONFIGURATION_SET);
   }
 
   /** Sends one email and answers SES's message id. */

@@ -1,5 +1,4 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SESv2Client } from '@aws-sdk/client-sesv2';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { BackorderStore } from '#adapters/backorder-store.ts';
@@ -93,11 +92,7 @@ function fromEnvironment(): ReviewDependencies {
   const organisation = loadOrganisation(requireEnv('ORGANISATION_CONFIG_FILE'));
   return {
     store: new BackorderStore(new DynamoDBClient({}), requireEnv('TABLE_NAME')),
-    mailer: new Mailer(
-      new SESv2Client({}),
-      organisation.config.company.senderEmail,
-      process.env.SES_CONFIGURATION_SET,
-    ),
+    mailer: Mailer.fromEnvironment(organisation.config.company.senderEmail),
     organisation,
     publicBaseUrl: requireEnv('PUBLIC_BASE_URL'),
     now,

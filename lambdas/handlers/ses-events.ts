@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SESv2Client } from '@aws-sdk/client-sesv2';
 import middy from '@middy/core';
 import * as z from 'zod';
 import { type BackorderKey, BackorderStore, VersionConflictError } from '#adapters/backorder-store.ts';
@@ -301,11 +300,7 @@ function fromEnvironment(logger: Logger): SesEventsDependencies {
   const organisation = loadOrganisation(requireEnv('ORGANISATION_CONFIG_FILE'));
   return {
     store: new BackorderStore(new DynamoDBClient({}), requireEnv('TABLE_NAME'), organisation.counterChanges),
-    mailer: new Mailer(
-      new SESv2Client({}),
-      organisation.config.company.senderEmail,
-      process.env.SES_CONFIGURATION_SET,
-    ),
+    mailer: Mailer.fromEnvironment(organisation.config.company.senderEmail),
     organisation,
     logger,
     now,

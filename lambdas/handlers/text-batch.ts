@@ -1,5 +1,4 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
 import { now } from '#adapters/clock.ts';
@@ -95,11 +94,7 @@ function fromEnvironment(): TextBatchDependencies {
   return {
     queue: new TextQueue(new DynamoDBClient({}), requireEnv('TABLE_NAME')),
     texter: new Texter(new SNSClient({}), requireEnv('ALERTS_TOPIC_ARN')),
-    mailer: new Mailer(
-      new SESv2Client({}),
-      organisation.config.company.senderEmail,
-      process.env.SES_CONFIGURATION_SET,
-    ),
+    mailer: Mailer.fromEnvironment(organisation.config.company.senderEmail),
     organisation,
     now,
   };

@@ -1,5 +1,4 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SESv2Client } from '@aws-sdk/client-sesv2';
 import middy from '@middy/core';
 import { BackorderStore } from '#adapters/backorder-store.ts';
 import { now } from '#adapters/clock.ts';
@@ -72,11 +71,7 @@ function fromEnvironment(): TimerFailureDependencies {
   const organisation = loadOrganisation(requireEnv('ORGANISATION_CONFIG_FILE'));
   return {
     store: new BackorderStore(new DynamoDBClient({}), requireEnv('TABLE_NAME')),
-    mailer: new Mailer(
-      new SESv2Client({}),
-      organisation.config.company.senderEmail,
-      process.env.SES_CONFIGURATION_SET,
-    ),
+    mailer: Mailer.fromEnvironment(organisation.config.company.senderEmail),
     now,
   };
 }

@@ -1,5 +1,4 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
 import { BackorderStore, VersionConflictError } from '#adapters/backorder-store.ts';
@@ -355,11 +354,7 @@ async function fromEnvironment(): Promise<TimerStepDependencies> {
   const tableName = requireEnv('TABLE_NAME');
   return {
     store: new BackorderStore(dynamo, tableName, organisation.counterChanges),
-    mailer: new Mailer(
-      new SESv2Client({}),
-      organisation.config.company.senderEmail,
-      process.env.SES_CONFIGURATION_SET,
-    ),
+    mailer: Mailer.fromEnvironment(organisation.config.company.senderEmail),
     textQueue: new TextQueue(dynamo, tableName),
     textBatches: new TextBatches(
       sfn,
