@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { digest, safeName } from '#adapters/execution-names.ts';
 
 /** What a text batch execution is started with. */
 export interface TextBatchInput {
@@ -27,14 +27,14 @@ export class TextBatches {
   /** Makes sure a batch will send what `trigger` queued for `recipient` at `at`. */
   async schedule(recipient: string, trigger: string, at: Date): Promise<void> {
     const windowStart = Math.floor(at.getTime() / this.windowMs) * this.windowMs;
-    const name = `texts-${safe(recipient)}-${windowStart / 1000}`;
+    const name = `texts-${safeName(recipient, recipient, 24, 10)}-${windowStart / 1000}`;
     const input: TextBatchInput = { recipient, flushAt: waitTimestamp(windowStart + this.windowMs) };
     try {
       await this.start(name, input);
     } catch (error) {
       if (!(error instanceof ExecutionAlreadyExists)) throw error;
       // That window's batch has already sent: this late text gets a batch of its own, at once.
-      await this.start(`${name}-late-${digest(trigger)}`, {
+      await this.start(`${name}-late-${digest(trigger, 10)}`, {
         recipient,
         flushAt: waitTimestamp(at.getTime()),
       }).catch((late: unknown) => {
@@ -52,14 +52,6 @@ export class TextBatches {
       }),
     );
   }
-}
-
-function safe(value: string): string {
-  return `${value.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 24)}-${digest(value)}`;
-}
-
-function digest(value: string): string {
-  return createHash('sha256').update(value).digest('hex').slice(0, 10);
 }
 
 /**

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   DescribeExecutionCommand,
   ExecutionAlreadyExists,
@@ -7,6 +6,7 @@ import {
   StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import { safeName } from '#adapters/execution-names.ts';
 import type { Backorder } from '#domain/backorder.ts';
 
 /** What a backorder timer execution is started with; deterministic, so a retried start is a no-op. */
@@ -96,12 +96,8 @@ export class WorkflowStarter {
   }
 }
 
-/**
- * Execution names allow 80 characters of [A-Za-z0-9-_]: a readable prefix of the order and
- * line, and a hash of the exact key so that different keys never share a name.
- */
+/** `<order>-<line>-<hash of the exact key>-g<generation>`, within the 80 characters allowed. */
 export function executionName(key: { orderId: string; lineId: string }, generation: number): string {
-  const readable = `${key.orderId}-${key.lineId}`.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40);
-  const digest = createHash('sha256').update(`${key.orderId}\u0000${key.lineId}`).digest('hex').slice(0, 16);
-  return `${readable}-${digest}-g${generation}`;
+  const name = safeName(`${key.orderId}-${key.lineId}`, `${key.orderId}\u0000${key.lineId}`, 40, 16);
+  return `${name}-g${generation}`;
 }
