@@ -81,9 +81,6 @@ async function dynamodb(job: Extract<LoadJob, { mode: 'dynamodb' }>): Promise<Lo
             version: { N: '1' },
             statusKey: { S: 'STATUS#open' },
             statusSort: { S: `2026-05-05T14:00:00.000Z#${pk}` },
-            // The review entry an open record carries into the byReview index (about 200 bytes).
-            reviewShard: { S: `OPEN#${index % 8}` },
-            review: { S: 'e'.repeat(180) },
             record: { S: payload },
           },
           ConditionExpression: 'attribute_not_exists(pk)',

@@ -39,15 +39,15 @@ export interface BackorderWatchStackProps extends StackProps {
 }
 
 /** The actions each handler performs on the table (see lambdas/adapters/backorder-store.ts). */
-/** `save`: the record (Put), its timeline entry (Put) and, for a record left unchanged, a ConditionCheck. */
-const SAVE_RECORD: TableAccess = { actions: ['GetItem', 'PutItem', 'ConditionCheckItem'] };
+/**
+ * `save`: the record (Put), its review entry (Put while open, Delete once closed), its timeline
+ * entry (Put) and, for a record left unchanged, a ConditionCheck.
+ */
+const SAVE_RECORD: TableAccess = { actions: ['GetItem', 'PutItem', 'DeleteItem', 'ConditionCheckItem'] };
 /** `save`/`update` that also keep the insight counters (`ADD` on counter items, in the same transaction). */
-const SAVE_COUNTED: TableAccess = { actions: ['GetItem', 'PutItem', 'ConditionCheckItem', 'UpdateItem'] };
-/** The review: open lines' entries (byReview), lines closed since the last one (byStatus), the listed records. */
-const READ_REVIEW: TableAccess = {
-  actions: ['GetItem', 'BatchGetItem', 'Query'],
-  indexes: ['byReview', 'byStatus'],
-};
+const SAVE_COUNTED: TableAccess = { actions: [...SAVE_RECORD.actions, 'UpdateItem'] };
+/** The review: open lines' entries (Query), lines closed since the last one (byStatus), the listed records. */
+const READ_REVIEW: TableAccess = { actions: ['GetItem', 'BatchGetItem', 'Query'], indexes: ['byStatus'] };
 /** The text queue: queue (two Puts), read a person's queue (Query), mark texts (Update). */
 const TEXT_QUEUE: TableAction[] = ['PutItem', 'Query', 'UpdateItem', 'ConditionCheckItem'];
 

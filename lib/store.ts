@@ -43,15 +43,5 @@ export class Store extends Construct {
       sortKey: { name: 'statusSort', type: AttributeType.STRING },
       projectionType: ProjectionType.ALL,
     });
-    // Sparse: each open backorder's review entry (~200 bytes), so the morning review reads those
-    // rather than 1.2 KB records. Sharded keys (`OPEN#0`…`OPEN#7`) are read in parallel; sorted by
-    // `pk`, which DynamoDB Local pages a third faster than a key-only index.
-    this.table.addGlobalSecondaryIndex({
-      indexName: 'byReview',
-      partitionKey: { name: 'reviewShard', type: AttributeType.STRING },
-      sortKey: { name: 'pk', type: AttributeType.STRING },
-      projectionType: ProjectionType.INCLUDE,
-      nonKeyAttributes: ['review'],
-    });
   }
 }

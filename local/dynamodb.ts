@@ -386,7 +386,10 @@ async function applyTimeToLive(client: DynamoDBClient, name: string, props: Tabl
 }
 
 async function createTable(client: DynamoDBClient, name: string, props: TableProperties): Promise<void> {
-  const globalIndexes: GlobalSecondaryIndex[] | undefined = props.GlobalSecondaryIndexes;
+  // DynamoDB refuses an empty index list; a table without indexes simply has none.
+  const globalIndexes: GlobalSecondaryIndex[] | undefined = props.GlobalSecondaryIndexes?.length
+    ? props.GlobalSecondaryIndexes
+    : undefined;
   const attributes: AttributeDefinition[] = props.AttributeDefinitions;
   try {
     await client.send(

@@ -6,9 +6,9 @@ import { createTestTables, type TestTables } from '#test/support/dynamodb.ts';
 import { closing, delayed } from '#test/support/erp-events.ts';
 
 /*
- * The review entries in DynamoDB Local: written with each record, read back from the sparse
- * byReview index exactly as the review computes them from the record, closed lines left out;
- * and the listed records read by key.
+ * The review entries in DynamoDB Local: written with each record (`save` and `update`), read back
+ * exactly as the review computes them from the record, deleted when the line closes; and the
+ * listed records read by key.
  */
 
 const HOUR = 3_600_000;
@@ -48,7 +48,7 @@ const byId = (a: { orderId: string; lineId: string }, b: { orderId: string; line
   backorderId(a).localeCompare(backorderId(b));
 
 describe('review entries', () => {
-  it('are read back from the byReview index as the review computes them, open lines only', async () => {
+  it('are read back as the review computes them, open lines only', async () => {
     // Prepare: a plain line; one with a value, tons, a key that needs encoding and a slip whose
     // notice is unsent; one whose latest notice bounced after going out late; one closed.
     const plain = applyEvent(undefined, delayed('2026-03-10T15:00:00Z', '2026-03-27'), rules).record;
@@ -111,6 +111,47 @@ describe('review entries', () => {
     const expected = [plain, slipped, bounced].map(reviewEntry).sort(byId);
     expect(entries.sort(byId)).toEqual(expected);
     expect(expected.map((entry) => entry.notices.length)).toEqual([1, 1, 1]);
+  });
+
+  it('follow workflow updates: the newest version while open, gone once closed', async () => {
+    // Prepare: two open lines, saved.
+    const first = applyEvent(
+      undefined,
+      delayed('2026-03-10T15:00:00Z', '2026-03-27', { orderId: 'SO-U1' }),
+      rules,
+    ).record;
+    const second = applyEvent(
+      undefined,
+      delayed('2026-03-10T15:00:00Z', '2026-03-27', { orderId: 'SO-U2' }),
+      rules,
+    ).record;
+    await save(first);
+    await save(second);
+    const sent: Backorder = {
+      ...first,
+      version: first.version + 1,
+      notices: first.notices.map((notice) => ({
+        ...notice,
+        status: 'sent' as const,
+        sentAt: '2026-03-10T15:01:00.000Z',
+      })),
+    };
+    const closed = {
+      ...applyEvent(
+        second,
+        closing('backorder.cancelled', '2026-03-11T15:00:00Z', { orderId: 'SO-U2', lineId: '3' }),
+        rules,
+      ).record,
+      version: second.version + 1,
+    };
+
+    // Act
+    await store.update(sent, first.version, first);
+    await store.update(closed, second.version, second);
+
+    // Assess
+    const entries = (await store.openReviewEntries()).filter((entry) => entry.orderId.startsWith('SO-U'));
+    expect(entries).toEqual([reviewEntry(sent)]);
   });
 
   it('read the listed records by key, leaving out keys that match nothing', async () => {
