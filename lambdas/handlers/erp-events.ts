@@ -1,10 +1,10 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { BackorderStore, type StoredResponse, VersionConflictError } from '#adapters/backorder-store.ts';
 import { now } from '#adapters/clock.ts';
+import { retryOnConflict } from '#adapters/conflict-retry.ts';
 import { requireEnv } from '#adapters/environment.ts';
 import { createLogger } from '#adapters/logger.ts';
 import { loadOrganisation } from '#adapters/organisation.ts';
@@ -28,7 +28,6 @@ const logger = createLogger({ service: 'erp-events' });
 
 /** CONTRACT §1: one event per request, at most 256 KiB. */
 export const MAX_BODY_BYTES = 256 * 1024;
-const MAX_ATTEMPTS = 8;
 
 export interface ErpEventsDependencies {
   store: BackorderStore;
@@ -112,7 +111,7 @@ async function applyWithRetry(
   messageId: string,
   deps: ErpEventsDependencies,
 ): Promise<{ record: Backorder; response: Response }> {
-  for (let attempt = 1; ; attempt++) {
+  return conflictsAsBusy(async () => {
     const current = await deps.store.get(event.data);
     const applied = apply(current, event, deps.rules);
     const record = applied.changed
@@ -123,30 +122,35 @@ async function applyWithRetry(
       body: { backorderId: backorderId(record), result: applied.result },
     };
     const receivedAt = deps.now();
-    try {
-      const outcome = await deps.store.save({
-        previous: current,
-        record,
-        changed: applied.changed,
-        expectedVersion: current?.version,
-        timeline: {
-          occurredAt: new Date(event.occurredAt).toISOString(),
-          receivedAt: receivedAt.toISOString(),
-          type: event.type,
-          result: applied.result,
-          id: messageId,
-          summary: summarise(event),
-        },
-        message: { id: messageId, response: stored, now: receivedAt },
-      });
-      if (!outcome.saved) return { record, response: { fresh: false, stored: outcome.duplicateOf } };
-      return { record, response: { fresh: true, stored } };
-    } catch (error) {
-      if (!(error instanceof VersionConflictError)) throw error;
-      if (attempt >= MAX_ATTEMPTS) throw busy();
-      // Full jitter keeps concurrent writers of one line from colliding in lockstep.
-      await sleep(Math.random() * 10 * 2 ** attempt);
-    }
+    const outcome = await deps.store.save({
+      previous: current,
+      record,
+      changed: applied.changed,
+      expectedVersion: current?.version,
+      timeline: {
+        occurredAt: new Date(event.occurredAt).toISOString(),
+        receivedAt: receivedAt.toISOString(),
+        type: event.type,
+        result: applied.result,
+        id: messageId,
+        summary: summarise(event),
+      },
+      message: { id: messageId, response: stored, now: receivedAt },
+    });
+    const response: Response = outcome.saved
+      ? { fresh: true, stored }
+      : { fresh: false, stored: outcome.duplicateOf };
+    return { record, response };
+  });
+}
+
+/** Retries the write while the line's other writers win; past the budget, a 503 (nothing stored). */
+async function conflictsAsBusy<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await retryOnConflict(write);
+  } catch (error) {
+    if (error instanceof VersionConflictError) throw busy();
+    throw error;
   }
 }
 
@@ -193,30 +197,24 @@ async function recordDemand(
 ): Promise<StoredResponse> {
   const { data } = event;
   const answer = (result: DemandResult): StoredResponse => ({ status: 202, body: { sku: data.sku, result } });
-  for (let attempt = 1; ; attempt++) {
+  return conflictsAsBusy(async () => {
     const receivedAt = deps.now();
-    try {
-      const outcome = await deps.store.saveDemand(
-        {
-          sku: data.sku,
-          period: data.period,
-          quantity: data.quantity,
-          unit: data.unit,
-          supplierIds: data.supplierIds,
-          baseLeadTimeDays: data.baseLeadTimeDays,
-          occurredAt: new Date(event.occurredAt).toISOString(),
-          receivedAt: receivedAt.toISOString(),
-          messageId,
-        },
-        { now: receivedAt, recorded: answer('recorded'), stale: answer('stale') },
-      );
-      return outcome.saved ? outcome.response : outcome.duplicateOf;
-    } catch (error) {
-      if (!(error instanceof VersionConflictError)) throw error;
-      if (attempt >= MAX_ATTEMPTS) throw busy();
-      await sleep(Math.random() * 10 * 2 ** attempt);
-    }
-  }
+    const outcome = await deps.store.saveDemand(
+      {
+        sku: data.sku,
+        period: data.period,
+        quantity: data.quantity,
+        unit: data.unit,
+        supplierIds: data.supplierIds,
+        baseLeadTimeDays: data.baseLeadTimeDays,
+        occurredAt: new Date(event.occurredAt).toISOString(),
+        receivedAt: receivedAt.toISOString(),
+        messageId,
+      },
+      { now: receivedAt, recorded: answer('recorded'), stale: answer('stale') },
+    );
+    return outcome.saved ? outcome.response : outcome.duplicateOf;
+  });
 }
 
 async function handOver(record: Backorder, deps: ErpEventsDependencies): Promise<void> {

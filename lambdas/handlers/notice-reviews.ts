@@ -5,6 +5,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { BackorderStore } from '#adapters/backorder-store.ts';
 import { now } from '#adapters/clock.ts';
+import { retryOnConflict } from '#adapters/conflict-retry.ts';
 import { requireEnv } from '#adapters/environment.ts';
 import { loadOrganisation } from '#adapters/organisation.ts';
 import { loadSecrets } from '#adapters/secrets.ts';
@@ -34,7 +35,6 @@ import {
   linkMethod,
   log,
   methodNotAllowed,
-  retryOnConflict,
 } from '#http/pages.ts';
 import { html } from '#http/responses.ts';
 

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { type BackorderStore, VersionConflictError } from '#adapters/backorder-store.ts';
+import type { BackorderStore } from '#adapters/backorder-store.ts';
 import type { WorkflowStarter } from '#adapters/workflow-starter.ts';
 import { type Backorder, lineLabel } from '#domain/backorder.ts';
 import type { PageContext } from '#domain/page.ts';
@@ -31,24 +31,7 @@ export function methodNotAllowed(page: Response): Response {
   return { ...page, statusCode: 405, headers: { ...page.headers, allow: 'GET, POST' } };
 }
 
-/** Concurrent writers of one backorder (the ERP, the workflow, a double click) are retried this often. */
-const MAX_WRITE_ATTEMPTS = 8;
 const MAX_HAND_OVER_ATTEMPTS = 3;
-
-/**
- * Runs `attempt` (read, decide, write with the version read) until it writes without a version
- * conflict; full jitter keeps concurrent writers of one line from colliding in lockstep.
- */
-export async function retryOnConflict<T>(attempt: () => Promise<T>): Promise<T> {
-  for (let tries = 1; ; tries++) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (!(error instanceof VersionConflictError) || tries >= MAX_WRITE_ATTEMPTS) throw error;
-      await sleep(Math.random() * 10 * 2 ** tries);
-    }
-  }
-}
 
 /** Starts the record's generation, retrying briefly; false when Step Functions would not take it. */
 export async function handOver(record: Backorder, workflow: WorkflowStarter): Promise<boolean> {
