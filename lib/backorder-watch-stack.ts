@@ -273,6 +273,7 @@ export class BackorderWatchStack extends Stack {
     new CfnOutput(this, 'OperatorsUserPoolId', { value: this.api.operators.userPoolId });
     new CfnOutput(this, 'OperatorsClientId', { value: this.api.operatorsClient.userPoolClientId });
     new CfnOutput(this, 'OpsTopicArn', { value: this.observability.opsTopic.topicArn });
+    new CfnOutput(this, 'StoreTableName', { value: this.store.table.tableName });
     new CfnOutput(this, 'SenderIdentity', { value: this.messaging.sender.emailIdentityName });
   }
 }

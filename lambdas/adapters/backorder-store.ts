@@ -353,6 +353,48 @@ export class BackorderStore {
     return entries;
   }
 
+  /**
+   * Writes the review entry of every open backorder from its record (upgrades: records written
+   * before entries had items of their own have none until their next write). Each entry is put
+   * only while its record still has the version read, so a line written or closed meanwhile keeps
+   * what its own write did. Idempotent; reads the open lines from `byStatus`, never a scan.
+   */
+  async rebuildReviewEntries(): Promise<{ written: number; changedMeanwhile: number }> {
+    let written = 0;
+    let changedMeanwhile = 0;
+    let cursor: string | undefined;
+    do {
+      const page = await this.list('open', { limit: 100, cursor });
+      for (const record of page.items) {
+        const item = reviewEntryItem(record);
+        if (!item) continue;
+        try {
+          await this.documents.send(
+            new TransactWriteCommand({
+              TransactItems: [
+                {
+                  ConditionCheck: {
+                    TableName: this.tableName,
+                    Key: recordKey(record),
+                    ConditionExpression: 'version = :version',
+                    ExpressionAttributeValues: { ':version': record.version },
+                  },
+                },
+                { Put: { TableName: this.tableName, Item: item } },
+              ],
+            }),
+          );
+          written += 1;
+        } catch (error) {
+          if (!(error instanceof TransactionCanceledException)) throw error;
+          changedMeanwhile += 1;
+        }
+      }
+      cursor = page.cursor;
+    } while (cursor);
+    return { written, changedMeanwhile };
+  }
+
   /** The records of these backorders, in batches of 100 (BatchGetItem); unknown keys are left out. */
   async getMany(keys: readonly BackorderKey[]): Promise<Backorder[]> {
     const batches: BackorderKey[][] = [];

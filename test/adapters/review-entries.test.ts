@@ -1,5 +1,6 @@
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BackorderStore } from '#adapters/backorder-store.ts';
+import { BackorderStore, recordItem } from '#adapters/backorder-store.ts';
 import { applyEvent, type Backorder, backorderId, type RuleContext } from '#domain/backorder.ts';
 import { reviewEntry } from '#domain/review.ts';
 import { createTestTables, type TestTables } from '#test/support/dynamodb.ts';
@@ -152,6 +153,49 @@ describe('review entries', () => {
     // Assess
     const entries = (await store.openReviewEntries()).filter((entry) => entry.orderId.startsWith('SO-U'));
     expect(entries).toEqual([reviewEntry(sent)]);
+  });
+
+  it('are rebuilt from the open records of an upgraded table, idempotently', async () => {
+    // Prepare: a table whose open records have no entries (written as an older version did), one
+    // closed record, and the store's entry items of the other tests removed.
+    const own = await createTestTables();
+    try {
+      const table = own.tableName('StoreTable');
+      const upgraded = new BackorderStore(own.client, table);
+      const lines = ['SO-R1', 'SO-R2', 'SO-R3'].map(
+        (orderId) =>
+          applyEvent(undefined, delayed('2026-03-10T15:00:00Z', '2026-03-27', { orderId }), rules).record,
+      );
+      const [first, second, third] = lines as [Backorder, Backorder, Backorder];
+      const closed = {
+        ...applyEvent(
+          third,
+          closing('backorder.shipped', '2026-03-12T15:00:00Z', { orderId: 'SO-R3', lineId: '3' }),
+          rules,
+        ).record,
+        version: 2,
+      };
+      const documents = DynamoDBDocumentClient.from(own.client, {
+        marshallOptions: { removeUndefinedValues: true },
+      });
+      for (const record of [first, second, closed]) {
+        await documents.send(new PutCommand({ TableName: table, Item: recordItem(record) }));
+      }
+      expect(await upgraded.openReviewEntries()).toEqual([]);
+
+      // Act
+      const rebuilt = await upgraded.rebuildReviewEntries();
+      const again = await upgraded.rebuildReviewEntries();
+
+      // Assess
+      expect(rebuilt).toEqual({ written: 2, changedMeanwhile: 0 });
+      expect(again).toEqual({ written: 2, changedMeanwhile: 0 });
+      expect((await upgraded.openReviewEntries()).sort(byId)).toEqual(
+        [first, second].map(reviewEntry).sort(byId),
+      );
+    } finally {
+      own.close();
+    }
   });
 
   it('read the listed records by key, leaving out keys that match nothing', async () => {
