@@ -15,9 +15,10 @@ import { bundledConfigFile, CONFIG_FILE, DECISION_SECRET, median, WEBHOOK_SECRET
  * same way in the same run.
  *
  * The esbuild options are those `NodejsFunction` passes for lib/project-function.ts: ESM,
- * minified, source maps, target node24, `module,main` main fields, the createRequire banner, and
- * `@aws-sdk/*` left out (the Lambda runtime provides it; resolved here from node_modules, as the
- * runtime resolves it from its own). The stack sets `NODE_OPTIONS=--enable-source-maps`, so the
+ * minified, source maps without sources, target node24, `module,main` main fields, the
+ * createRequire banner. Each function is built twice: as deployed, with the AWS SDK bundled, and
+ * with `@aws-sdk/*` left out (as the runtime would provide it; resolved here from node_modules),
+ * which shows the project's own code apart from the SDK. The stack sets `NODE_OPTIONS=--enable-source-maps`, so the
  * timed process does too. "Init" is `await import(bundle)`: loading, top-level code and the
  * handler's top-level `await` (configuration, secrets from variables, SDK clients), not the
  * Node process start-up, which is the same for every function.
@@ -32,6 +33,8 @@ export interface BundleFigures {
   initSamplesMs: number[];
   /** The bundle's largest inputs, by bytes in the output. */
   heaviest: Array<{ input: string; bytes: number }>;
+  /** The bundle as deployed, with the SDK bundled (none for hello-world and sdk-only). */
+  deployed?: { bytes: number; initMs: number };
 }
 
 export interface ColdStartResult {
@@ -52,6 +55,7 @@ const BANNER =
 async function bundle(
   name: string,
   entry: string,
+  sdk: 'external' | 'bundled' = 'external',
 ): Promise<{ dir: string; file: string; bytes: number; metafile: Metafile }> {
   const dir = join(outRoot, name);
   rmSync(dir, { recursive: true, force: true });
@@ -65,9 +69,10 @@ async function bundle(
     target: 'node24',
     minify: true,
     sourcemap: true,
+    sourcesContent: false,
     mainFields: ['module', 'main'],
     banner: { js: BANNER },
-    external: ['@aws-sdk/*'],
+    external: sdk === 'external' ? ['@aws-sdk/*'] : [],
     outfile: file,
     metafile: true,
     logLevel: 'silent',
@@ -178,16 +183,23 @@ export async function coldStartBench(options: { samples: number }): Promise<Cold
   );
   const sdk = await bundle('sdk-only', sdkEntry);
   const built = [];
-  for (const fn of functions) built.push({ ...fn, ...(await bundle(fn.name, fn.entry)) });
+  for (const fn of functions) {
+    const deployed = await bundle(`${fn.name}-deployed`, fn.entry, 'bundled');
+    built.push({ ...fn, ...(await bundle(fn.name, fn.entry)), deployed });
+  }
 
   // Interleaved, so a slow moment of the machine falls on every bundle alike.
   const helloSamples: number[] = [];
   const sdkSamples: number[] = [];
   const samples = new Map<string, number[]>(built.map((fn) => [fn.name, []]));
+  const deployedSamples = new Map<string, number[]>(built.map((fn) => [fn.name, []]));
   for (let round = 0; round < options.samples; round++) {
     helloSamples.push(await initMs(hello.dir, hello.file, { AWS_REGION: 'us-east-1' }));
     sdkSamples.push(await initMs(sdk.dir, sdk.file, { AWS_REGION: 'us-east-1' }));
-    for (const fn of built) samples.get(fn.name)?.push(await initMs(fn.dir, fn.file, fn.environment));
+    for (const fn of built) {
+      samples.get(fn.name)?.push(await initMs(fn.dir, fn.file, fn.environment));
+      deployedSamples.get(fn.name)?.push(await initMs(fn.deployed.dir, fn.deployed.file, fn.environment));
+    }
   }
   return {
     samples: options.samples,
@@ -216,6 +228,7 @@ export async function coldStartBench(options: { samples: number }): Promise<Cold
         initMs: median(values),
         initSamplesMs: values,
         heaviest: heaviest(fn.metafile, fn.file),
+        deployed: { bytes: fn.deployed.bytes, initMs: median(deployedSamples.get(fn.name) ?? []) },
       };
     }),
   };
