@@ -11,6 +11,7 @@ import { holidayYearsAround, writeBundledConfig } from '#lib/holidays.ts';
 import { Messaging } from '#lib/messaging.ts';
 import { MorningReview } from '#lib/morning-review.ts';
 import { acknowledge } from '#lib/nag.ts';
+import { NoticeWatchdog } from '#lib/notice-watchdog.ts';
 import { Observability } from '#lib/observability.ts';
 import {
   type Invocation,
@@ -241,6 +242,18 @@ export class BackorderWatchStack extends Stack {
       days: config.businessHours.days,
     });
 
+    const watchdog = fn(
+      'NoticeWatchdog',
+      'lambdas/handlers/notice-watchdog.ts',
+      'Hands lines whose customer notice is overdue to their timer again',
+      { kind: 'asynchronous', deadLetterQueue: this.deliveryFeedback.deadLetterQueue },
+      Duration.minutes(1),
+    );
+    // The sparse index of unsent notices, then each line's record.
+    watchdog.bindTable(this.store.table, { actions: ['GetItem'], indexes: ['byNoticeDeadline'] });
+    this.workflow.grantHandOver(watchdog.function);
+    new NoticeWatchdog(this, 'NoticeWatchdogSchedule', { watchdog: watchdog.function });
+
     this.observability = new Observability(this, 'Observability', {
       stateMachine: this.workflow.stateMachine,
       functions: {
@@ -257,6 +270,7 @@ export class BackorderWatchStack extends Stack {
         Insights: insights.function,
         SafetyStock: safetyStock.function,
         MorningReviewDigest: digest.function,
+        NoticeWatchdog: watchdog.function,
       },
       httpApi: this.api.httpApi,
       alertsTopic: this.messaging.alerts,

@@ -154,6 +154,21 @@ export class Observability extends Construct {
       'A customer notice reached SES after its SLA deadline (4 business hours after the delay was learned).',
     );
 
+    // The notice watchdog writes this every ten minutes. The least of a 20-minute window's two runs
+    // is at least one only when both found a notice unsent, after the first had handed its line to
+    // the timer again.
+    alarm(
+      'NoticesOverdueUnsent',
+      new Metric({
+        namespace: props.metricsNamespace,
+        metricName: 'OverdueUnsentNotices',
+        period: Duration.minutes(20),
+        statistic: 'Minimum',
+      }),
+      1,
+      'A customer notice is still unsent 15 minutes past its deadline although the watchdog handed its line to the timer again: the timer failed or is stuck. Tell the customer, then look at the line.',
+    );
+
     props.deadLetterQueues.forEach((queue, index) => {
       alarm(
         `DeadLetters${index + 1}`,

@@ -43,5 +43,12 @@ export class Store extends Construct {
       sortKey: { name: 'statusSort', type: AttributeType.STRING },
       projectionType: ProjectionType.ALL,
     });
+    // Sparse: open lines with an unsent customer notice, by its deadline, for the notice watchdog.
+    this.table.addGlobalSecondaryIndex({
+      indexName: 'byNoticeDeadline',
+      partitionKey: { name: 'noticePending', type: AttributeType.STRING },
+      sortKey: { name: 'noticeDeadline', type: AttributeType.STRING },
+      projectionType: ProjectionType.KEYS_ONLY,
+    });
   }
 }

@@ -66,6 +66,11 @@ const recordKey = (key: BackorderKey) => ({
   sk: 'RECORD',
 });
 const messageKey = (id: string) => ({ pk: `MESSAGE#${id}`, sk: 'MESSAGE' });
+/** The order and line of a record's `pk`, undoing `recordKey`. */
+function keyOfRecord(pk: string): BackorderKey {
+  const [, orderId = '', lineId = ''] = pk.split('#').map(decodeURIComponent);
+  return { orderId, lineId };
+}
 
 const demandKey = (sku: string, period: string) => ({ pk: `DEMAND#${encodeURIComponent(sku)}`, sk: period });
 /** One item per SKU that ever reported demand: the top SKUs are listed by one Query, never a scan. */
@@ -395,6 +400,29 @@ export class BackorderStore {
     return { written, changedMeanwhile };
   }
 
+  /**
+   * Open lines whose customer notice is still unsent and was due before `before`, most overdue
+   * first, at most `limit` (the sparse byNoticeDeadline index: only lines with an unsent notice).
+   */
+  async unsentNoticesDueBefore(
+    before: Date,
+    limit: number,
+  ): Promise<Array<BackorderKey & { deadline: string }>> {
+    const page = await this.documents.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: 'byNoticeDeadline',
+        KeyConditionExpression: 'noticePending = :pending AND noticeDeadline < :before',
+        ExpressionAttributeValues: { ':pending': 'PENDING', ':before': before.toISOString() },
+        Limit: limit,
+      }),
+    );
+    return (page.Items ?? []).map((item) => ({
+      ...keyOfRecord(String(item.pk)),
+      deadline: String(item.noticeDeadline).split('#')[0] ?? '',
+    }));
+  }
+
   /** The records of these backorders, in batches of 100 (BatchGetItem); unknown keys are left out. */
   async getMany(keys: readonly BackorderKey[]): Promise<Backorder[]> {
     const batches: BackorderKey[][] = [];
@@ -551,12 +579,16 @@ export class BackorderStore {
 /** The item of a backorder's record, with its index keys (exported for the scale bench's seeding). */
 export function recordItem(record: Backorder): Record<string, unknown> {
   const key = recordKey(record);
+  const pending =
+    record.status === 'open' ? record.notices.find((notice) => notice.status === 'pending') : undefined;
   return {
     ...key,
     version: record.version,
     statusKey: `STATUS#${record.status}`,
     // Open lines sort by when they opened, closed ones by when they closed (the review reads both).
     statusSort: `${record.status === 'open' ? record.openedAt : (record.closedAt ?? record.openedAt)}#${key.pk}`,
+    // Sparse: an open line is in byNoticeDeadline only while its customer notice is unsent.
+    ...(pending ? { noticePending: 'PENDING', noticeDeadline: `${pending.deadline}#${key.pk}` } : {}),
     record,
   };
 }
@@ -650,7 +682,7 @@ function encodeReviewEntry(entry: ReviewEntry): string {
 
 /** An open backorder's entry from its item: the key (the record's `pk`) gives its order and line. */
 function decodeReviewEntry(pk: string, review: string): ReviewEntry {
-  const [, orderId = '', lineId = ''] = pk.split('#').map(decodeURIComponent);
+  const { orderId, lineId } = keyOfRecord(pk);
   const [
     version,
     openedAt,

@@ -116,7 +116,7 @@ describe('the Lambdas', () => {
     const functions = Object.values(dev.findResources('AWS::Lambda::Function')).filter(
       (fn) => fn.Metadata?.['Local::Handler'],
     );
-    expect(functions.length).toBe(13);
+    expect(functions.length).toBe(14);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -150,11 +150,11 @@ describe('the Lambdas', () => {
     expect(retention(dev)).toEqual(new Set([7]));
     expect(retention(prod)).toEqual(new Set([90]));
     const functionLogs = Object.entries(dev.findResources('AWS::Logs::LogGroup')).filter(([id]) =>
-      /^(ErpEvents|BackordersRead|Decisions|NoticeReviews|OpenApi|TimerStep|TimerFailure|SesEvents|TextBatch|Review|Insights|SafetyStock|MorningReviewDigest)Logs/.test(
+      /^(ErpEvents|BackordersRead|Decisions|NoticeReviews|OpenApi|TimerStep|TimerFailure|SesEvents|TextBatch|Review|Insights|SafetyStock|MorningReviewDigest|NoticeWatchdog)Logs/.test(
         id,
       ),
     );
-    expect(functionLogs).toHaveLength(13);
+    expect(functionLogs).toHaveLength(14);
     for (const [, group] of functionLogs) {
       const policy = JSON.stringify(group.Properties.DataProtectionPolicy);
       expect(policy).toContain(':dataprotection::aws:data-identifier/EmailAddress');
@@ -323,6 +323,25 @@ describe('least privilege', () => {
     expect(queue?.Resource).toEqual({
       'Fn::GetAtt': [expect.stringMatching(/^DeliveryFeedbackDeadLetters/), 'Arn'],
     });
+  });
+
+  it('lets the notice watchdog query the unsent-notice index, get records, hand over to the timer and dead-letter a failed run', () => {
+    const statements = handlerStatements('lambdas/handlers/notice-watchdog.ts');
+    expect(actionsOf(statements)).toEqual(
+      [
+        ...OWN_LOGS_AND_TRACES,
+        'dynamodb:GetItem',
+        'dynamodb:Query',
+        ...HAND_OVER,
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'sqs:SendMessage',
+      ].sort(),
+    );
+    const query = statements.find((s) => s.Action === 'dynamodb:Query');
+    expect(JSON.stringify(query?.Resource)).toMatch(
+      /^\{"Fn::Join":\["",\[\{"Fn::GetAtt":\["StoreTable\w+","Arn"\]\},"\/index\/byNoticeDeadline"\]\]\}$/,
+    );
   });
 
   it('lets the safety-stock suggestions query the table and nothing more', () => {
@@ -496,13 +515,24 @@ describe('alarms', () => {
       Object.keys(
         dev.findResources('AWS::CloudWatch::Alarm', { Properties: alarmOn('AWS/Lambda', 'Errors') }),
       ),
-    ).toHaveLength(13);
+    ).toHaveLength(14);
     expect(
       Object.keys(
         dev.findResources('AWS::CloudWatch::Alarm', { Properties: alarmOn('AWS/Lambda', 'Throttles') }),
       ),
-    ).toHaveLength(13);
+    ).toHaveLength(14);
     dev.hasResourceProperties('AWS::CloudWatch::Alarm', alarmOn('AWS/ApiGateway', '5xx'));
+  });
+
+  it('watch notices still unsent past their deadline on two watchdog runs in a row', () => {
+    dev.hasResourceProperties(
+      'AWS::CloudWatch::Alarm',
+      alarmOn('BackorderWatch/dev', 'OverdueUnsentNotices', {
+        Statistic: 'Minimum',
+        Period: 1200,
+        Threshold: 1,
+      }),
+    );
   });
 
   it('watch the SES bounce and complaint rates, late notices, dead letters and failed texts', () => {
@@ -551,6 +581,15 @@ describe('stages and configuration', () => {
     const file = join(dir, 'organisation.json');
     writeFileSync(file, JSON.stringify({ company: { name: 'X' } }));
     expect(() => synth('dev', { organisationConfigFile: file })).toThrow(/company\.timeZone/);
+  });
+});
+
+describe('the notice watchdog', () => {
+  it('runs every ten minutes, day and night', () => {
+    dev.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(10 minutes)',
+      Target: Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 0 } }),
+    });
   });
 });
 
