@@ -16,7 +16,9 @@ import type { AddressInfo } from 'node:net';
  *   AWS's documented rule itself: 2 write units per KB, rounded up per item, for every Put and
  *   ConditionCheck, the item's size computed by AWS's item-size rules (`itemSize`), the old size
  *   of an item taken from the last write the proxy saw of it; plus one standard write per index
- *   the item enters, stays in or leaves (two when its index key changes).
+ *   the item enters or leaves (two when its index key changes), sized by what the index projects,
+ *   and one when it stays in an index whose projected attributes changed (a keys-only index
+ *   costs nothing while its keys stay).
  * - A write refused by its condition is billed as a write of the item (at least 1 unit), a
  *   cancelled transaction as the prepare phase of each of its items (1 unit per KB): both only
  *   happen under contention and are reported separately.
@@ -98,13 +100,14 @@ const writeUnits = (bytes: number) => Math.max(1, Math.ceil(bytes / 1024));
 
 interface Shadow {
   size: number;
-  /** The item's key in each index it is in: index name → key text. */
-  indexKeys: Map<string, string>;
+  /** The item as each index it is in holds it: index name → its key and projected attributes. */
+  indexItems: Map<string, { key: string; projected: string; size: number }>;
 }
 
 interface TableShape {
   keys: string[];
-  indexes: Array<{ name: string; keys: string[] }>;
+  /** Each index's keys, and the attributes it projects besides the keys (`all`: every one). */
+  indexes: Array<{ name: string; keys: string[]; projects: 'all' | string[] }>;
 }
 
 interface CapacityAnswer {
@@ -153,13 +156,19 @@ export async function startDynamoDbMeter(target: string): Promise<DynamoDbMeter>
       known = call('DescribeTable', { TableName: table }).then((answer) => {
         const description = (answer.Table ?? {}) as {
           KeySchema?: Array<{ AttributeName: string }>;
-          GlobalSecondaryIndexes?: Array<{ IndexName: string; KeySchema: Array<{ AttributeName: string }> }>;
+          GlobalSecondaryIndexes?: Array<{
+            IndexName: string;
+            KeySchema: Array<{ AttributeName: string }>;
+            Projection?: { ProjectionType?: string; NonKeyAttributes?: string[] };
+          }>;
         };
         return {
           keys: (description.KeySchema ?? []).map((key) => key.AttributeName),
           indexes: (description.GlobalSecondaryIndexes ?? []).map((index) => ({
             name: index.IndexName,
             keys: index.KeySchema.map((key) => key.AttributeName),
+            projects:
+              index.Projection?.ProjectionType === 'ALL' ? 'all' : (index.Projection?.NonKeyAttributes ?? []),
           })),
         };
       });
@@ -175,12 +184,23 @@ export async function startDynamoDbMeter(target: string): Promise<DynamoDbMeter>
 
   async function shadowOf(table: string, item: Item): Promise<{ key: string; shadow: Shadow }> {
     const { keys, indexes } = await shape(table);
-    const indexKeys = new Map<string, string>();
+    const indexItems: Shadow['indexItems'] = new Map();
     for (const index of indexes) {
       const key = keyText(item, index.keys);
-      if (key) indexKeys.set(index.name, key);
+      if (!key) continue;
+      const names =
+        index.projects === 'all' ? Object.keys(item) : [...keys, ...index.keys, ...index.projects];
+      const projected: Item = {};
+      for (const name of names) {
+        const value = item[name];
+        if (value !== undefined) projected[name] = value;
+      }
+      indexItems.set(index.name, { key, projected: JSON.stringify(projected), size: itemSize(projected) });
     }
-    return { key: `${table}\u0000${keyText(item, keys) ?? ''}`, shadow: { size: itemSize(item), indexKeys } };
+    return {
+      key: `${table}\u0000${keyText(item, keys) ?? ''}`,
+      shadow: { size: itemSize(item), indexItems },
+    };
   }
 
   async function recordKey(table: string, key: Item): Promise<string> {
@@ -190,15 +210,16 @@ export async function startDynamoDbMeter(target: string): Promise<DynamoDbMeter>
 
   /** Standard index writes caused by replacing `old` with `next` (either may be absent). */
   function indexWrites(old: Shadow | undefined, next: Shadow | undefined): number {
-    const names = new Set([...(old?.indexKeys.keys() ?? []), ...(next?.indexKeys.keys() ?? [])]);
+    const names = new Set([...(old?.indexItems.keys() ?? []), ...(next?.indexItems.keys() ?? [])]);
     let units = 0;
     for (const name of names) {
-      const before = old?.indexKeys.get(name);
-      const after = next?.indexKeys.get(name);
-      if (before && after && before === after) units += writeUnits(Math.max(old?.size ?? 0, next?.size ?? 0));
-      else {
-        if (before) units += writeUnits(old?.size ?? 0);
-        if (after) units += writeUnits(next?.size ?? 0);
+      const before = old?.indexItems.get(name);
+      const after = next?.indexItems.get(name);
+      if (before && after && before.key === after.key) {
+        if (before.projected !== after.projected) units += writeUnits(Math.max(before.size, after.size));
+      } else {
+        if (before) units += writeUnits(before.size);
+        if (after) units += writeUnits(after.size);
       }
     }
     return units;
