@@ -359,33 +359,31 @@ export class BackorderStore {
   }
 
   /**
-   * Writes the review entry of every open backorder from its record (upgrades: records written
-   * before entries had items of their own have none until their next write). Each entry is put
-   * only while its record still has the version read, so a line written or closed meanwhile keeps
-   * what its own write did. Idempotent; reads the open lines from `byStatus`, never a scan.
+   * Writes every open backorder again as this version stores it (upgrades): its review entry
+   * item and the attributes of the indexes added since it was last written. Each record is put
+   * only while it still has the version read, so a line written or closed meanwhile keeps what its
+   * own write did. Idempotent; reads the open lines from `byStatus`, never a scan.
    */
-  async rebuildReviewEntries(): Promise<{ written: number; changedMeanwhile: number }> {
+  async rewriteOpenRecords(): Promise<{ written: number; changedMeanwhile: number }> {
     let written = 0;
     let changedMeanwhile = 0;
     let cursor: string | undefined;
     do {
       const page = await this.list('open', { limit: 100, cursor });
       for (const record of page.items) {
-        const item = reviewEntryItem(record);
-        if (!item) continue;
         try {
           await this.documents.send(
             new TransactWriteCommand({
               TransactItems: [
                 {
-                  ConditionCheck: {
+                  Put: {
                     TableName: this.tableName,
-                    Key: recordKey(record),
+                    Item: recordItem(record),
                     ConditionExpression: 'version = :version',
                     ExpressionAttributeValues: { ':version': record.version },
                   },
                 },
-                { Put: { TableName: this.tableName, Item: item } },
+                this.reviewEntryWrite(record),
               ],
             }),
           );

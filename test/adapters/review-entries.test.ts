@@ -155,9 +155,9 @@ describe('review entries', () => {
     expect(entries).toEqual([reviewEntry(sent)]);
   });
 
-  it('are rebuilt from the open records of an upgraded table, idempotently', async () => {
-    // Prepare: a table whose open records have no entries (written as an older version did), one
-    // closed record, and the store's entry items of the other tests removed.
+  it('are written, with the unsent-notice index, when an upgraded table’s open records are rewritten', async () => {
+    // Prepare: a table of its own whose records were written as an older version wrote them: no
+    // entry items, no unsent-notice index attributes; one line closed.
     const own = await createTestTables();
     try {
       const table = own.tableName('StoreTable');
@@ -179,19 +179,31 @@ describe('review entries', () => {
         marshallOptions: { removeUndefinedValues: true },
       });
       for (const record of [first, second, closed]) {
-        await documents.send(new PutCommand({ TableName: table, Item: recordItem(record) }));
+        const { noticePending: _pending, noticeDeadline: _deadline, ...older } = recordItem(record);
+        await documents.send(new PutCommand({ TableName: table, Item: older }));
       }
+      const later = new Date('2027-01-01T00:00:00Z');
       expect(await upgraded.openReviewEntries()).toEqual([]);
+      expect(await upgraded.unsentNoticesDueBefore(later, 10)).toEqual([]);
 
       // Act
-      const rebuilt = await upgraded.rebuildReviewEntries();
-      const again = await upgraded.rebuildReviewEntries();
+      const rewritten = await upgraded.rewriteOpenRecords();
+      const again = await upgraded.rewriteOpenRecords();
 
       // Assess
-      expect(rebuilt).toEqual({ written: 2, changedMeanwhile: 0 });
+      expect(rewritten).toEqual({ written: 2, changedMeanwhile: 0 });
       expect(again).toEqual({ written: 2, changedMeanwhile: 0 });
       expect((await upgraded.openReviewEntries()).sort(byId)).toEqual(
         [first, second].map(reviewEntry).sort(byId),
+      );
+      expect((await upgraded.unsentNoticesDueBefore(later, 10)).sort(byId)).toEqual(
+        [first, second]
+          .map((record) => ({
+            orderId: record.orderId,
+            lineId: record.lineId,
+            deadline: record.notices[0]?.deadline,
+          }))
+          .sort(byId),
       );
     } finally {
       own.close();
