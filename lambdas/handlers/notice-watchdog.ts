@@ -39,13 +39,15 @@ const MAX_LINES = 50;
 export function createNoticeWatchdog(deps: NoticeWatchdogDependencies) {
   return async (): Promise<WatchdogReport> => {
     const at = deps.now();
-    const overdue = await deps.store.unsentNoticesDueBefore(new Date(at.getTime() - GRACE_MS), MAX_LINES);
+    const listed = await deps.store.unsentNoticesDueBefore(new Date(at.getTime() - GRACE_MS), MAX_LINES);
+    const overdue: typeof listed = [];
     let handedOver = 0;
-    for (const line of overdue) {
+    for (const line of listed) {
       const record = await deps.store.get(line);
-      // Sent or closed since the index was read: nothing to do.
+      // Sent or closed since (the index lags its table a little): not overdue.
       if (record?.status !== 'open' || !record.notices.some((notice) => notice.status === 'pending'))
         continue;
+      overdue.push(line);
       const fields = { backorderId: backorderId(record), deadline: line.deadline };
       deps.logger.warn(
         'customer notice unsent past its deadline: handing the line to its timer again',
