@@ -2,16 +2,16 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { Key } from 'aws-cdk-lib/aws-kms';
+import { ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { parseOrganisationConfig } from '#domain/organisation.ts';
 import { Api } from '#lib/api.ts';
 import { DeliveryFeedback } from '#lib/delivery-feedback.ts';
+import { FunctionSchedule, WATCHDOG_EVERY, workingDaysAt } from '#lib/function-schedule.ts';
 import { holidayYearsAround, writeBundledConfig } from '#lib/holidays.ts';
 import { Messaging } from '#lib/messaging.ts';
-import { MorningReview } from '#lib/morning-review.ts';
 import { acknowledge } from '#lib/nag.ts';
-import { NoticeWatchdog } from '#lib/notice-watchdog.ts';
 import { Observability } from '#lib/observability.ts';
 import {
   type Invocation,
@@ -235,11 +235,10 @@ export class BackorderWatchStack extends Stack {
     });
     digest.bindTable(this.store.table, { ...READ_REVIEW, actions: [...READ_REVIEW.actions, 'PutItem'] });
     this.messaging.grantSendEmail(digest.function);
-    new MorningReview(this, 'MorningReview', {
-      digest: digest.function,
-      time: config.morningReview.time,
-      timeZone: config.company.timeZone,
-      days: config.businessHours.days,
+    new FunctionSchedule(this, 'MorningReview', {
+      target: digest.function,
+      description: 'The morning review of open backorders',
+      schedule: workingDaysAt(config.morningReview.time, config.company.timeZone, config.businessHours.days),
     });
 
     const watchdog = fn(
@@ -252,7 +251,13 @@ export class BackorderWatchStack extends Stack {
     // The sparse index of unsent notices, then each line's record.
     watchdog.bindTable(this.store.table, { actions: ['GetItem'], indexes: ['byNoticeDeadline'] });
     this.workflow.grantHandOver(watchdog.function);
-    new NoticeWatchdog(this, 'NoticeWatchdogSchedule', { watchdog: watchdog.function });
+    new FunctionSchedule(this, 'NoticeWatchdogSchedule', {
+      target: watchdog.function,
+      description: 'Customer notices unsent past their deadline',
+      schedule: ScheduleExpression.rate(WATCHDOG_EVERY),
+      // The next run, ten minutes on, is the retry.
+      retryAttempts: 0,
+    });
 
     this.observability = new Observability(this, 'Observability', {
       stateMachine: this.workflow.stateMachine,
