@@ -155,12 +155,14 @@ export async function scaleBench(options: {
     });
     const seedStarted = performance.now();
     const batches: Backorder[][] = [];
-    // 12 records and their 12 review entries per BatchWriteItem (at most 25 items).
+    // 12 records and their review entries per BatchWriteItem (at most 25 items); closed lines have none.
     for (let index = 0; index < records.length; index += 12) batches.push(records.slice(index, index + 12));
     await pool(batches, 6, async (batch) => {
       let requests: Array<{ PutRequest: { Item: Record<string, unknown> } }> | undefined = batch.flatMap(
         (record) =>
-          [recordItem(record), reviewEntryItem(record) ?? {}].map((Item) => ({ PutRequest: { Item } })),
+          [recordItem(record), reviewEntryItem(record)]
+            .filter((Item) => Item !== undefined)
+            .map((Item) => ({ PutRequest: { Item } })),
       );
       while (requests && requests.length > 0) {
         const answer = await documents.send(
@@ -177,7 +179,7 @@ export async function scaleBench(options: {
     );
     const { marshall } = await import('@aws-sdk/util-dynamodb');
     const recordBytes = raw.Item ? itemSize(marshall(raw.Item, { removeUndefinedValues: true }) as Item) : 0;
-    const entryBytes = itemSize(marshall(reviewEntryItem(first) ?? {}) as Item);
+    const entryBytes = itemSize(marshall(reviewEntryItem(first) ?? {}) as Item); // every seeded line is open
 
     // Request units through the meter; times straight from DynamoDB Local, since the meter parses
     // every answer on this process's event loop (it doubled the review's read time).

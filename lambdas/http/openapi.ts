@@ -116,11 +116,13 @@ export function openApiDocument(serverUrl?: string) {
       404: { description: 'No such backorder', content: { 'application/json': { schema: error } } },
     },
   });
+  // The emailed links: the signed token is the whole credential.
+  const linkToken = { params: z.object({ token: z.string() }) };
   registry.registerPath({
     method: 'get',
     path: '/v1/decisions/{token}',
     summary: "The customer's choice page (changes nothing)",
-    request: { params: z.object({ token: z.string() }) },
+    request: linkToken,
     responses: {
       200: { description: 'HTML page with a confirm button' },
       400: { description: 'Forged token' },
@@ -131,7 +133,7 @@ export function openApiDocument(serverUrl?: string) {
     method: 'post',
     path: '/v1/decisions/{token}',
     summary: "Confirm the customer's choice",
-    request: { params: z.object({ token: z.string() }) },
+    request: linkToken,
     responses: {
       200: { description: 'Recorded; the owner is told' },
       409: { description: 'A choice was already recorded for this notice' },
@@ -142,12 +144,11 @@ export function openApiDocument(serverUrl?: string) {
     },
   });
 
-  const reviewToken = { params: z.object({ token: z.string() }) };
   registry.registerPath({
     method: 'get',
     path: '/v1/reviews/{token}',
     summary: "Review mode: the owner's page for a pending notice (changes nothing)",
-    request: reviewToken,
+    request: linkToken,
     responses: {
       200: {
         description: 'HTML page: the notice, a form to edit its alternatives, save and approve buttons',
@@ -162,7 +163,7 @@ export function openApiDocument(serverUrl?: string) {
     path: '/v1/reviews/{token}',
     summary: 'Save the edited alternatives, or save and approve (the notice goes out at once)',
     request: {
-      ...reviewToken,
+      ...linkToken,
       body: {
         content: {
           'application/x-www-form-urlencoded': {
