@@ -1,9 +1,8 @@
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BackorderStore } from '#adapters/backorder-store.ts';
 import { parseSecrets } from '#adapters/webhook-signature.ts';
 import { WorkflowStarter } from '#adapters/workflow-starter.ts';
 import { localClientConfig } from '#local/http-service.ts';
@@ -19,18 +18,12 @@ import { signedHeaders, TEST_SECRET } from '#test/support/signing.ts';
 
 const START = '2026-03-10T19:10:00Z';
 let system: TestSystem;
-let dynamo: DynamoDBClient;
-let sfn: SFNClient;
 
 beforeAll(async () => {
   system = await startTestSystem(START);
-  dynamo = new DynamoDBClient(localClientConfig(system.local.dynamoDbEndpoint));
-  sfn = new SFNClient(localClientConfig(system.local.stepFunctions.endpoint));
 }, 180_000);
 
 afterAll(async () => {
-  dynamo?.destroy();
-  sfn?.destroy();
   await system?.stop();
 });
 
@@ -38,7 +31,9 @@ const line = (orderId: string) => ({ orderId, lineId: '1' });
 const at = (minutes: number) => new Date(Date.parse('2026-03-10T18:00:00Z') + minutes * 60_000).toISOString();
 
 async function itemCount(): Promise<number> {
-  const page = await dynamo.send(new ScanCommand({ TableName: system.local.tableName, Select: 'COUNT' }));
+  const page = await system.dynamo.send(
+    new ScanCommand({ TableName: system.local.tableName, Select: 'COUNT' }),
+  );
   return page.Count ?? 0;
 }
 
@@ -200,8 +195,8 @@ describe('rejected requests', () => {
 describe('the workflow hand-off', () => {
   it('answers 503 when the timer cannot be started, and the ERP retry leaves exactly one live execution', async () => {
     const { createErpEventsHandler } = await import('#handlers/erp-events.ts');
-    const store = new BackorderStore(dynamo, system.local.tableName);
-    const stateMachineArn = system.local.stepFunctions.stateMachineArn('WorkflowBackorderTimer');
+    const { store } = system;
+    const stateMachineArn = system.timerArn;
     const unreachable = new WorkflowStarter(
       new SFNClient({ ...localClientConfig('http://127.0.0.1:9'), maxAttempts: 1 }),
       stateMachineArn,
@@ -225,7 +220,9 @@ describe('the workflow hand-off', () => {
 
     expect(first.statusCode).toBe(503);
     expect(retry).toEqual({ status: 202, body: { backorderId: 'SO-HANDOFF/1', result: 'opened' } });
-    const running = await sfn.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING' }));
+    const running = await system.sfn.send(
+      new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING' }),
+    );
     expect(running.executions?.filter((execution) => execution.name?.startsWith('SO-HANDOFF'))).toHaveLength(
       1,
     );
@@ -236,11 +233,8 @@ describe('hostile input', () => {
   it('answers thousands of malformed bodies and headers with a 4xx and stores nothing', async () => {
     const { createErpEventsHandler } = await import('#handlers/erp-events.ts');
     const handler = createErpEventsHandler({
-      store: new BackorderStore(dynamo, system.local.tableName),
-      workflow: new WorkflowStarter(
-        sfn,
-        system.local.stepFunctions.stateMachineArn('WorkflowBackorderTimer'),
-      ),
+      store: system.store,
+      workflow: new WorkflowStarter(system.sfn, system.timerArn),
       secrets: parseSecrets(TEST_SECRET),
       rules: (await import('#adapters/organisation.ts')).loadOrganisation(SAMPLE_CONFIG_FILE).policy,
       now: () => system.local.clock.now(),

@@ -1,4 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { BackorderStore } from '#adapters/backorder-store.ts';
+import { localClientConfig } from '#local/http-service.ts';
 import { type LocalSystem, startLocalSystem } from '#local/system.ts';
 import { dynamoDbEndpoint } from '#test/support/dynamodb.ts';
 import { signedHeaders, TEST_SECRET } from '#test/support/signing.ts';
@@ -40,9 +44,22 @@ export interface Outbox {
 /** Drives the system over HTTP, as an ERP, a customer and an operator would. */
 export class TestSystem {
   readonly local: LocalSystem;
+  /** Clients on the system's own DynamoDB Local and Step Functions, for what a test looks at directly. */
+  readonly dynamo: DynamoDBClient;
+  readonly sfn: SFNClient;
+  /** The backorder table, as the handlers read it. */
+  readonly store: BackorderStore;
 
   constructor(local: LocalSystem) {
     this.local = local;
+    this.dynamo = new DynamoDBClient(localClientConfig(local.dynamoDbEndpoint));
+    this.sfn = new SFNClient(localClientConfig(local.stepFunctions.endpoint));
+    this.store = new BackorderStore(this.dynamo, local.tableName);
+  }
+
+  /** The ARN of the backorder timer's state machine. */
+  get timerArn(): string {
+    return this.local.stepFunctions.stateMachineArn('WorkflowBackorderTimer');
   }
 
   get url(): string {
@@ -99,6 +116,8 @@ export class TestSystem {
   }
 
   stop(): Promise<void> {
+    this.dynamo.destroy();
+    this.sfn.destroy();
     return this.local.stop();
   }
 }

@@ -1,7 +1,6 @@
-import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executionName } from '#adapters/workflow-starter.ts';
-import { localClientConfig } from '#local/http-service.ts';
 import { delayed } from '#test/support/erp-events.ts';
 import { startTestSystem, type TestSystem } from '#test/support/local-system.ts';
 
@@ -15,15 +14,12 @@ import { startTestSystem, type TestSystem } from '#test/support/local-system.ts'
 const START = '2026-01-05T15:00:00Z';
 const OWNER_PHONE = '+15125550117';
 let system: TestSystem;
-let sfn: SFNClient;
 
 beforeAll(async () => {
   system = await startTestSystem(START, 'test/fixtures/config/yearly-timer.json');
-  sfn = new SFNClient(localClientConfig(system.local.stepFunctions.endpoint));
 }, 180_000);
 
 afterAll(async () => {
-  sfn?.destroy();
   await system?.stop();
 });
 
@@ -32,9 +28,9 @@ describe('a timer open for more than a year', () => {
     await system.post(delayed('2026-01-05T09:00:00-06:00', '2027-09-01', { originalShipDate: '2026-01-12' }));
     await system.advanceTo('2027-06-01T15:00:00Z');
 
-    const { executions = [] } = await sfn.send(
+    const { executions = [] } = await system.sfn.send(
       new ListExecutionsCommand({
-        stateMachineArn: system.local.stepFunctions.stateMachineArn('WorkflowBackorderTimer'),
+        stateMachineArn: system.timerArn,
       }),
     );
     const base = executionName({ orderId: 'SO-10042', lineId: '3' }, 1);

@@ -1,9 +1,6 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BackorderStore } from '#adapters/backorder-store.ts';
 import { executionName } from '#adapters/workflow-starter.ts';
-import { localClientConfig } from '#local/http-service.ts';
 import { closing, delayed } from '#test/support/erp-events.ts';
 import { eventually } from '#test/support/eventually.ts';
 import { startTestSystem, type TestSystem } from '#test/support/local-system.ts';
@@ -18,20 +15,12 @@ const START = '2026-03-10T19:10:00Z';
 const MANAGER_PHONE = '+15125550101';
 const VP_PHONE = '+15125550100';
 let system: TestSystem;
-let sfn: SFNClient;
-let store: BackorderStore;
 
 beforeAll(async () => {
   system = await startTestSystem(START);
-  sfn = new SFNClient(localClientConfig(system.local.stepFunctions.endpoint));
-  store = new BackorderStore(
-    new DynamoDBClient(localClientConfig(system.local.dynamoDbEndpoint)),
-    system.local.tableName,
-  );
 }, 180_000);
 
 afterAll(async () => {
-  sfn?.destroy();
   await system?.stop();
 });
 
@@ -231,11 +220,11 @@ describe('delivery faults', () => {
     );
     await system.advance();
     const before = await mail('SO-SUPERSEDED');
-    const record = await store.get(key);
+    const record = await system.store.get(key);
 
-    const stale = await sfn.send(
+    const stale = await system.sfn.send(
       new StartExecutionCommand({
-        stateMachineArn: system.local.stepFunctions.stateMachineArn('WorkflowBackorderTimer'),
+        stateMachineArn: system.timerArn,
         name: `${executionName(key, 1)}-replayed`,
         input: JSON.stringify({ ...key, generation: 1 }),
       }),
@@ -243,7 +232,9 @@ describe('delivery faults', () => {
     await system.advance();
 
     await eventually(async () => {
-      const described = await sfn.send(new DescribeExecutionCommand({ executionArn: stale.executionArn }));
+      const described = await system.sfn.send(
+        new DescribeExecutionCommand({ executionArn: stale.executionArn }),
+      );
       expect(described.status).toBe('SUCCEEDED');
     });
     expect(record?.generation).toBe(2);

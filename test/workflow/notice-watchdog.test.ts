@@ -1,8 +1,6 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BackorderStore } from '#adapters/backorder-store.ts';
 import { createLogger } from '#adapters/logger.ts';
 import { loadOrganisation } from '#adapters/organisation.ts';
 import { parseSecrets } from '#adapters/webhook-signature.ts';
@@ -23,32 +21,22 @@ import { signedHeaders, TEST_SECRET } from '#test/support/signing.ts';
 const START = '2026-03-10T19:10:00Z';
 const KEY = { orderId: 'SO-STRANDED', lineId: '1' };
 let system: TestSystem;
-let sfn: SFNClient;
-let store: BackorderStore;
 const metricLines: string[] = [];
 
 beforeAll(async () => {
   system = await startTestSystem(START);
-  sfn = new SFNClient(localClientConfig(system.local.stepFunctions.endpoint));
-  store = new BackorderStore(
-    new DynamoDBClient(localClientConfig(system.local.dynamoDbEndpoint)),
-    system.local.tableName,
-  );
 }, 180_000);
 
 afterAll(async () => {
-  sfn?.destroy();
   await system?.stop();
 });
-
-const stateMachineArn = () => system.local.stepFunctions.stateMachineArn('WorkflowBackorderTimer');
 
 // The handler modules read their environment on import, which the local system sets once it runs.
 async function watchdog() {
   const { createNoticeWatchdog } = await import('#handlers/notice-watchdog.ts');
   return createNoticeWatchdog({
-    store,
-    workflow: new WorkflowStarter(sfn, stateMachineArn()),
+    store: system.store,
+    workflow: new WorkflowStarter(system.sfn, system.timerArn),
     logger: createLogger({ service: 'notice-watchdog', write: (line) => metricLines.push(line) }),
     now: () => system.local.clock.now(),
   });
@@ -65,10 +53,10 @@ describe('a line whose timer never started', () => {
     // Prepare: the ingest with a Step Functions it cannot reach.
     const { createErpEventsHandler } = await import('#handlers/erp-events.ts');
     const stranded = createErpEventsHandler({
-      store,
+      store: system.store,
       workflow: new WorkflowStarter(
         new SFNClient({ ...localClientConfig('http://127.0.0.1:9'), maxAttempts: 1 }),
-        stateMachineArn(),
+        system.timerArn,
       ),
       secrets: parseSecrets(TEST_SECRET),
       rules: loadOrganisation(SAMPLE_CONFIG_FILE).policy,
@@ -89,10 +77,10 @@ describe('a line whose timer never started', () => {
 
     // Assess
     expect(answer.statusCode).toBe(503);
-    const record = await store.get(KEY);
+    const record = await system.store.get(KEY);
     expect(record?.notices.map((notice) => notice.status)).toEqual(['pending']);
     deadline = record?.notices[0]?.deadline ?? '';
-    const executions = await sfn.send(new ListExecutionsCommand({ stateMachineArn: stateMachineArn() }));
+    const executions = await system.sfn.send(new ListExecutionsCommand({ stateMachineArn: system.timerArn }));
     expect(executions.executions?.filter((execution) => execution.name?.startsWith('SO-STRANDED'))).toEqual(
       [],
     );
@@ -129,6 +117,6 @@ describe('a line whose timer never started', () => {
     const notices = await noticesTo('SO-STRANDED');
     expect(notices).toHaveLength(1);
     expect(notices[0]?.to).toEqual(['purchasing@lonestarfab.example']);
-    expect((await store.get(KEY))?.notices.map((notice) => notice.status)).toEqual(['sent']);
+    expect((await system.store.get(KEY))?.notices.map((notice) => notice.status)).toEqual(['sent']);
   });
 });
