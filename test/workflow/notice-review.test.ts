@@ -51,6 +51,14 @@ const FORM = {
   'currency-1': 'USD',
   'per-1': '',
 };
+/** The owner's edits: the first alternative repriced, a second one added. */
+const EDITED = {
+  'price-0': '10',
+  'description-1': 'Cut from 1/4" plate',
+  'shipDate-1': '2026-03-13',
+  'price-1': '-4.50',
+  'per-1': 'cwt',
+};
 
 describe("an owner's review of a notice", () => {
   it('emails the owner a review link whose page shows the notice and its alternatives, changing nothing', async () => {
@@ -85,15 +93,7 @@ describe("an owner's review of a notice", () => {
   });
 
   it('saves edited and added alternatives without telling the customer yet', async () => {
-    const { status } = await submit(reviewUrl, {
-      ...FORM,
-      action: 'save',
-      'price-0': '10',
-      'description-1': 'Cut from 1/4" plate',
-      'shipDate-1': '2026-03-13',
-      'price-1': '-4.50',
-      'per-1': 'cwt',
-    });
+    const { status } = await submit(reviewUrl, { ...FORM, ...EDITED, action: 'save' });
     expect(status).toBe(200);
     await system.advance('PT5M');
     expect(await to(CUSTOMER)).toHaveLength(0);
@@ -113,15 +113,7 @@ describe("an owner's review of a notice", () => {
     const page = await fetch(reviewUrl);
     expect(await page.text()).toContain('value="Cut from 1/4&quot; plate"');
 
-    const { status, html } = await submit(reviewUrl, {
-      ...FORM,
-      action: 'approve',
-      'price-0': '10',
-      'description-1': 'Cut from 1/4" plate',
-      'shipDate-1': '2026-03-13',
-      'price-1': '-4.50',
-      'per-1': 'cwt',
-    });
+    const { status, html } = await submit(reviewUrl, { ...FORM, ...EDITED, action: 'approve' });
     expect(status).toBe(200);
     expect(html).toContain('Approved: the notice is on its way');
     await system.advance();
